@@ -1,0 +1,1 @@
+"""Operator console for AWS DevOps Agent and Amazon Bedrock AgentCore."""

@@ -1,0 +1,195 @@
+"""boto3 clients, built once per process, and the one place AWS calls are made.
+
+`call()` runs an operation and returns boto3's parsed dict without `ResponseMetadata`; every
+botocore failure leaves it as one of the errors in `dashboard.aws.errors`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+from botocore import xform_name
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    ParamValidationError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    ReadTimeoutError,
+)
+from django.conf import settings
+
+from . import errors
+from .model import iam_action
+
+SANDBOX_REGION = "us-east-1"
+
+_lock = threading.Lock()
+_clients: dict[tuple[Any, ...], Any] = {}
+
+
+def _settings_key(service: str) -> tuple[Any, ...]:
+    return (
+        service,
+        settings.DASHBOARD_BACKEND,
+        settings.AWS_REGION,
+        settings.AWS_PROFILE,
+        settings.AWS_ENDPOINT_URL,
+        settings.AWS_CONNECT_TIMEOUT,
+        settings.AWS_READ_TIMEOUT,
+        settings.AWS_MAX_ATTEMPTS,
+    )
+
+
+def _config() -> Config:
+    return Config(
+        retries={"mode": "standard", "max_attempts": settings.AWS_MAX_ATTEMPTS},
+        connect_timeout=settings.AWS_CONNECT_TIMEOUT,
+        read_timeout=settings.AWS_READ_TIMEOUT,
+        # A custom endpoint (the sandbox server) has no cp./dp. host names.
+        inject_host_prefix=not settings.AWS_ENDPOINT_URL,
+        user_agent_appid="agent-console",
+    )
+
+
+def _build(service: str) -> Any:
+    if settings.DASHBOARD_BACKEND == "sandbox":
+        from dashboard.sandbox.transport import attach
+
+        session = boto3.session.Session(
+            aws_access_key_id="ASIASANDBOX",
+            aws_secret_access_key="sandbox-secret",
+            region_name=settings.AWS_REGION or SANDBOX_REGION,
+        )
+        client = session.client(service, config=_config())
+        attach(client)
+        return client
+    try:
+        session = boto3.session.Session(
+            profile_name=settings.AWS_PROFILE or None,
+            region_name=settings.AWS_REGION or None,
+        )
+    except ProfileNotFound as exc:
+        raise errors.NotConfigured(
+            f"The AWS profile {settings.AWS_PROFILE!r} does not exist in ~/.aws/config or "
+            "~/.aws/credentials. Set AWS_PROFILE to an existing profile or unset it.",
+            code="ProfileNotFound",
+        ) from exc
+    if not session.region_name:
+        raise errors.NotConfigured(
+            "No AWS region is configured. Set AWS_REGION (for example us-east-1) or a region "
+            "in your AWS profile.",
+            code="NoRegion",
+        )
+    kwargs: dict[str, Any] = {"config": _config()}
+    if settings.AWS_ENDPOINT_URL:
+        kwargs["endpoint_url"] = settings.AWS_ENDPOINT_URL
+    return session.client(service, **kwargs)
+
+
+def client(service: str) -> Any:
+    """The process's client for `service` (thread-safe once built; building costs ms)."""
+    key = _settings_key(service)
+    found = _clients.get(key)
+    if found is not None:
+        return found
+    with _lock:
+        found = _clients.get(key)
+        if found is None:
+            found = _clients[key] = _build(service)
+        return found
+
+
+def reset_clients() -> None:
+    """Forget cached clients (tests that change settings, credential rotation)."""
+    with _lock:
+        _clients.clear()
+
+
+def call(service: str, operation: str, **params: Any) -> dict[str, Any]:
+    """Run `operation` (its model name, e.g. "CreateAgentSpace") and return the parsed output."""
+    try:
+        method = getattr(client(service), xform_name(operation))
+        response = method(**params)
+    except errors.AwsError:
+        raise
+    except ClientError as exc:
+        error = dict(exc.response.get("Error", {}))
+        error["HTTPStatusCode"] = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        raise errors.from_client_error(
+            error,
+            operation=operation,
+            service=service,
+            iam_action=iam_action(service, operation),
+            fields_raw=exc.response.get("fieldList"),
+        ) from exc
+    except ParamValidationError as exc:
+        raise errors.ValidationFailed(
+            str(exc.kwargs.get("report", exc)), code="ParamValidation", operation=operation
+        ) from exc
+    except (NoCredentialsError, PartialCredentialsError) as exc:
+        raise errors.NotConfigured(
+            "No AWS credentials were found. Provide them through the usual chain: "
+            "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO (aws sso login), or an "
+            "instance/task role.",
+            code="NoCredentials",
+            operation=operation,
+        ) from exc
+    except NoRegionError as exc:
+        raise errors.NotConfigured(
+            "No AWS region is configured. Set AWS_REGION (for example us-east-1).",
+            code="NoRegion",
+            operation=operation,
+        ) from exc
+    except (
+        EndpointConnectionError,
+        ConnectTimeoutError,
+        ReadTimeoutError,
+        ConnectionClosedError,
+    ) as exc:
+        raise errors.Unavailable(
+            f"Could not reach AWS for {operation}: {exc}. Check the network and try again.",
+            code=type(exc).__name__,
+            operation=operation,
+        ) from exc
+    except BotoCoreError as exc:
+        raise errors.Unavailable(
+            f"{operation} failed: {exc}", code=type(exc).__name__, operation=operation
+        ) from exc
+    response.pop("ResponseMetadata", None)
+    return response
+
+
+def pages(
+    service: str, operation: str, *, limit_key: str | None = None, **params: Any
+) -> Iterator[dict[str, Any]]:
+    """Yield every page of a list operation, following `nextToken` until AWS stops sending one.
+
+    A token that repeats ends the loop: an odd answer must not become an endless one.
+    """
+    seen: set[str] = set()
+    while True:
+        page = call(service, operation, **params)
+        yield page
+        token = page.get("nextToken")
+        if not token or token in seen:
+            return
+        seen.add(token)
+        params["nextToken"] = token
+
+
+def collect(service: str, operation: str, result_key: str, **params: Any) -> list[dict[str, Any]]:
+    """All items of a list operation, across pages."""
+    items: list[dict[str, Any]] = []
+    for page in pages(service, operation, **params):
+        items.extend(page.get(result_key, []))
+    return items

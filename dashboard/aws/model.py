@@ -1,0 +1,130 @@
+"""Questions answered from botocore's service models: constraints, secrets, IAM actions.
+
+Forms validate against these before calling AWS, so a person sees the service's own rules
+(lengths, patterns, enums) next to the field rather than a round trip later.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+import botocore.session
+import regex
+from botocore.model import OperationModel, ServiceModel, Shape
+
+REDACTED = "[redacted]"
+
+
+@functools.cache
+def _session() -> botocore.session.Session:
+    return botocore.session.get_session()
+
+
+@functools.cache
+def service_model(service: str) -> ServiceModel:
+    return _session().get_service_model(service)
+
+
+def operation_model(service: str, operation: str) -> OperationModel:
+    return service_model(service).operation_model(operation)
+
+
+def iam_action(service: str, operation: str) -> str:
+    """The IAM action a call needs, e.g. ``aidevops:CreateAgentSpace``."""
+    model = service_model(service)
+    prefix = model.metadata.get("signingName") or model.endpoint_prefix
+    return f"{prefix}:{operation}"
+
+
+@functools.cache
+def _compiled(pattern: str) -> regex.Pattern[str]:
+    return regex.compile(pattern)
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """What the model says about one input member."""
+
+    name: str
+    type: str
+    required: bool = False
+    min: int | None = None
+    max: int | None = None
+    pattern: str | None = None
+    enum: tuple[str, ...] = ()
+    sensitive: bool = False
+    documentation: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def errors(self, value: Any) -> list[str]:
+        """Messages for `value` breaking this constraint (empty when it is fine)."""
+        if value is None or value == "":
+            return ["This field is required."] if self.required else []
+        found: list[str] = []
+        if self.type == "string":
+            text = str(value)
+            if self.min is not None and len(text) < self.min:
+                found.append(f"Use at least {self.min} characters.")
+            if self.max is not None and len(text) > self.max:
+                found.append(f"Use at most {self.max} characters (this has {len(text)}).")
+            if self.enum and text not in self.enum:
+                found.append(f"Choose one of: {', '.join(self.enum)}.")
+            if self.pattern and not _compiled(self.pattern).fullmatch(text):
+                found.append(f"Does not match the format AWS requires ({self.pattern}).")
+        elif self.type in ("integer", "long"):
+            number = int(value)
+            if self.min is not None and number < self.min:
+                found.append(f"Must be at least {self.min}.")
+            if self.max is not None and number > self.max:
+                found.append(f"Must be at most {self.max}.")
+        return found
+
+
+def _plain(doc: str) -> str:
+    return regex.sub(r"<[^>]+>", "", doc or "").strip()
+
+
+def shape_constraint(name: str, shape: Shape, required: bool = False) -> Constraint:
+    meta = shape.metadata
+    return Constraint(
+        name=name,
+        type=shape.type_name,
+        required=required,
+        min=meta.get("min"),
+        max=meta.get("max"),
+        pattern=meta.get("pattern"),
+        enum=tuple(meta.get("enum", ())),
+        sensitive=bool(meta.get("sensitive")),
+        documentation=_plain(shape.documentation),
+    )
+
+
+def input_constraint(service: str, operation: str, member: str) -> Constraint:
+    """The constraint on one top-level input member of `operation`."""
+    shape = operation_model(service, operation).input_shape
+    return shape_constraint(member, shape.members[member], member in shape.required_members)
+
+
+def _redact_value(shape: Shape, value: Any) -> Any:
+    if shape.metadata.get("sensitive"):
+        return REDACTED
+    if shape.type_name == "structure" and isinstance(value, dict):
+        return {
+            key: (_redact_value(shape.members[key], item) if key in shape.members else REDACTED)
+            for key, item in value.items()
+        }
+    if shape.type_name == "list" and isinstance(value, list):
+        return [_redact_value(shape.member, item) for item in value]
+    if shape.type_name == "map" and isinstance(value, dict):
+        return {key: _redact_value(shape.value, item) for key, item in value.items()}
+    return value
+
+
+def redact(service: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+    """`params` with every member the model marks sensitive replaced (for logs and the audit)."""
+    shape = operation_model(service, operation).input_shape
+    if shape is None:
+        return {}
+    return _redact_value(shape, params)

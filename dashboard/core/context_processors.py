@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from . import roles
+
+
+def console(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    return {
+        "backend": settings.DASHBOARD_BACKEND,
+        "role": roles.role_of(user) if user is not None else None,
+        "can_operate": user is not None and roles.has_role(user, roles.OPERATOR),
+        "can_admin": user is not None and roles.has_role(user, roles.ADMIN),
+    }

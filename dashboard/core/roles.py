@@ -1,0 +1,52 @@
+"""Roles are Django groups: viewer (read), operator (triage), admin (configuration).
+
+Each role includes the ones below it. Superusers are admins. A signed-in user in no group can
+read, like a viewer.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied
+
+VIEWER = "viewer"
+OPERATOR = "operator"
+ADMIN = "admin"
+ORDER = [VIEWER, OPERATOR, ADMIN]
+
+
+def role_of(user: User | AnonymousUser) -> str | None:
+    if not user.is_authenticated:
+        return None
+    if user.is_superuser:
+        return ADMIN
+    cached = getattr(user, "_console_role", None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True))
+        cached = next((r for r in reversed(ORDER) if r in names), VIEWER)
+        user._console_role = cached  # type: ignore[union-attr]
+    return cached
+
+
+def has_role(user: User | AnonymousUser, role: str) -> bool:
+    mine = role_of(user)
+    return mine is not None and ORDER.index(mine) >= ORDER.index(role)
+
+
+def role_required(role: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Views below `role` answer 403 (sign-in is already required everywhere)."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapper(request: Any, *args: Any, **kwargs: Any) -> Any:
+            if not has_role(request.user, role):
+                raise PermissionDenied(f"This needs the {role} role.")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,187 @@
+"""Agent spaces: list, create, view, edit, tag and delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from dashboard.aws import errors
+from dashboard.aws import spaces as aws_spaces
+from dashboard.core import roles
+from dashboard.core.audit import audited
+
+from . import live
+from .forms import LOCALES, SERVICE, SpaceForm, TagForm
+
+PAGE_SIZE = 25
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value or "")
+
+
+def _apply_field_errors(form: Any, exc: errors.AwsError) -> None:
+    """Put AWS's per-field validation messages next to the fields they name."""
+    placed = False
+    for name, message in exc.fields.items():
+        if name in form.fields:
+            form.add_error(name, message)
+            placed = True
+    if not placed:
+        form.add_error(None, exc.message)
+
+
+def space_list(request: HttpRequest) -> HttpResponse:
+    token = request.GET.get("next") or None
+    page = aws_spaces.list_spaces(next_token=token, max_results=PAGE_SIZE)
+    context = {"spaces": page["agentSpaces"], "next_token": page["nextToken"]}
+    if request.htmx and (token or request.GET.get("fragment") == "rows"):
+        return render(request, "spaces/list.html#page", context)
+    return render(request, "spaces/list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@roles.role_required(roles.ADMIN)
+def space_create(request: HttpRequest) -> HttpResponse:
+    form = SpaceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        params = {k: v for k, v in form.cleaned_data.items() if v}
+        try:
+            with audited(request, SERVICE, "CreateAgentSpace", params["name"], params):
+                space = aws_spaces.create_space(**params)
+        except (errors.ValidationFailed, errors.QuotaExceeded, errors.Conflict) as exc:
+            _apply_field_errors(form, exc)
+        else:
+            live.space_changed("created", space["agentSpaceId"], space)
+            messages.success(request, f"Created agent space “{space['name']}”.")
+            return redirect("spaces:detail", space_id=space["agentSpaceId"])
+    return render(request, "spaces/form.html", {"form": form, "locales": LOCALES})
+
+
+def space_detail(request: HttpRequest, space_id: str) -> HttpResponse:
+    space, tags = aws_spaces.describe_space(space_id)
+    return render(
+        request,
+        "spaces/detail.html",
+        {"space": space, "tags": sorted(tags.items()), "tag_form": TagForm()},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@roles.role_required(roles.ADMIN)
+def space_edit(request: HttpRequest, space_id: str) -> HttpResponse:
+    current = aws_spaces.get_space(space_id)
+    context: dict[str, Any] = {"space": current, "locales": LOCALES, "editing": True}
+    if request.method != "POST":
+        initial = {
+            "name": current["name"],
+            "description": current.get("description", ""),
+            "locale": current.get("locale", ""),
+            "seen_updated_at": _iso(current["updatedAt"]),
+        }
+        context["form"] = SpaceForm(initial=initial, editing=current)
+        return render(request, "spaces/form.html", context)
+
+    form = SpaceForm(request.POST, editing=current)
+    context["form"] = form
+    if not form.is_valid():
+        return render(request, "spaces/form.html", context)
+    changes = form.changes()
+    seen = form.cleaned_data.get("seen_updated_at") or ""
+    if seen != _iso(current["updatedAt"]) and "overwrite" not in request.POST:
+        # Someone changed the space since this form was drawn: show both, overwrite nothing.
+        context["conflict"] = True
+        context["form"] = SpaceForm(
+            {**request.POST.dict(), "seen_updated_at": _iso(current["updatedAt"])},
+            editing=current,
+        )
+        context["form"].is_valid()
+        return render(request, "spaces/form.html", context, status=409)
+    if not changes:
+        messages.info(request, "Nothing changed.")
+        return redirect("spaces:detail", space_id=space_id)
+    try:
+        with audited(request, SERVICE, "UpdateAgentSpace", space_id, changes):
+            space = aws_spaces.update_space(space_id, **changes)
+    except (errors.ValidationFailed, errors.Conflict) as exc:
+        _apply_field_errors(form, exc)
+        return render(request, "spaces/form.html", context)
+    live.space_changed("updated", space_id, space)
+    messages.success(request, f"Saved agent space “{space['name']}”.")
+    return redirect("spaces:detail", space_id=space_id)
+
+
+@require_http_methods(["GET", "POST"])
+@roles.role_required(roles.ADMIN)
+def space_delete(request: HttpRequest, space_id: str) -> HttpResponse:
+    space = aws_spaces.get_space(space_id)
+    context: dict[str, Any] = {"space": space}
+    if request.method == "POST":
+        typed = request.POST.get("confirm_name", "").strip()
+        if typed != space["name"].strip():
+            context["error"] = "Type the space's name exactly to confirm."
+            context["typed"] = typed
+            return render(request, "spaces/delete.html", context, status=400)
+        with audited(request, SERVICE, "DeleteAgentSpace", space_id, {"agentSpaceId": space_id}):
+            aws_spaces.delete_space(space_id)
+        live.space_changed("deleted", space_id)
+        messages.success(request, f"Deleted agent space “{space['name']}”.")
+        return redirect("spaces:list")
+    return render(request, "spaces/delete.html", context)
+
+
+def _tags_response(request: HttpRequest, space_id: str, form: TagForm, status: int = 200) -> Any:
+    if request.htmx:
+        space, tags = aws_spaces.describe_space(space_id)
+        return render(
+            request,
+            "spaces/detail.html#tags",
+            {"space": space, "tags": sorted(tags.items()), "tag_form": form},
+            status=status,
+        )
+    if form.errors:
+        space, tags = aws_spaces.describe_space(space_id)
+        return render(
+            request,
+            "spaces/detail.html",
+            {"space": space, "tags": sorted(tags.items()), "tag_form": form},
+            status=status,
+        )
+    return redirect(reverse("spaces:detail", kwargs={"space_id": space_id}) + "#tags")
+
+
+@require_POST
+@roles.role_required(roles.ADMIN)
+def tag_add(request: HttpRequest, space_id: str) -> HttpResponse:
+    form = TagForm(request.POST)
+    if form.is_valid():
+        tags = {form.cleaned_data["key"]: form.cleaned_data["value"]}
+        arn = aws_spaces.space_arn(space_id)
+        try:
+            with audited(request, SERVICE, "TagResource", arn, {"resourceArn": arn, "tags": tags}):
+                aws_spaces.tag(arn, tags)
+        except errors.ValidationFailed as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Tag {form.cleaned_data['key']} saved.")
+            return _tags_response(request, space_id, TagForm())
+    return _tags_response(request, space_id, form, status=200)
+
+
+@require_POST
+@roles.role_required(roles.ADMIN)
+def tag_remove(request: HttpRequest, space_id: str) -> HttpResponse:
+    key = request.POST.get("key", "")
+    if key:
+        arn = aws_spaces.space_arn(space_id)
+        with audited(
+            request, SERVICE, "UntagResource", arn, {"resourceArn": arn, "tagKeys": [key]}
+        ):
+            aws_spaces.untag(arn, [key])
+        messages.success(request, f"Tag {key} removed.")
+    return _tags_response(request, space_id, TagForm())

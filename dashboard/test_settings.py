@@ -1,0 +1,18 @@
+"""Test settings: the one settings module, given the environment a test run needs."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "insecure-key-for-tests-only-" + "x" * 30)
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("DASHBOARD_HTTPS", "0")
+os.environ.setdefault("AWS_MAX_ATTEMPTS", "1")
+os.environ.setdefault("DASHBOARD_BACKEND", "sandbox")
+
+from dashboard.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True

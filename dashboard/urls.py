@@ -1,0 +1,22 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from dashboard.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("audit/", core_views.audit_log, name="audit-log"),
+    path("setup/", core_views.setup, name="setup"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("spaces/", include("dashboard.spaces.urls")),
+]
+
+handler403 = "dashboard.core.views.forbidden"
+handler404 = "dashboard.core.views.not_found"
+handler500 = "dashboard.core.views.server_error"
