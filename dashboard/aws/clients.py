@@ -52,7 +52,9 @@ def _settings_key(service: str) -> tuple[Any, ...]:
 
 def _config() -> Config:
     return Config(
-        retries={"mode": "standard", "max_attempts": settings.AWS_MAX_ATTEMPTS},
+        # Total attempts, first one included (as botocore reads the AWS_MAX_ATTEMPTS variable):
+        # Config's `max_attempts` key would mean retries and add one attempt more.
+        retries={"mode": "standard", "total_max_attempts": settings.AWS_MAX_ATTEMPTS},
         connect_timeout=settings.AWS_CONNECT_TIMEOUT,
         read_timeout=settings.AWS_READ_TIMEOUT,
         # A custom endpoint (the sandbox server) has no cp./dp. host names.

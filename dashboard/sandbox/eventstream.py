@@ -8,12 +8,15 @@ reaches botocore's EventStream parser while it is still being produced.
 from __future__ import annotations
 
 import json
+import logging
 import struct
 import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from botocore.model import Shape
+
+logger = logging.getLogger(__name__)
 
 _STRING = 7
 
@@ -72,16 +75,36 @@ def encode_event(event_shape: Shape, event_type: str, value: dict[str, Any]) -> 
     return encode_message(headers, data)
 
 
-def encode_exception(code: str, message: str) -> bytes:
-    """An `exception` message: a modelled error raised mid-stream."""
+def encode_exception(code: str, message: str, **members: Any) -> bytes:
+    """An `exception` message: an error the stream shape models as member `code`."""
     return encode_message(
         {
             ":exception-type": code,
             ":message-type": "exception",
             ":content-type": "application/json",
         },
-        json.dumps({"message": message}).encode(),
+        json.dumps({"message": message, **members}, default=str).encode(),
     )
+
+
+def encode_error(code: str, message: str) -> bytes:
+    """An `error` message: an error the stream shape does not model (codes ride in headers)."""
+    return encode_message(
+        {":error-code": code, ":error-message": message, ":message-type": "error"}, b""
+    )
+
+
+def encode_failure(stream_shape: Shape, code: str, message: str, **members: Any) -> bytes:
+    """The message that ends a stream with error `code`, in the form its model calls for.
+
+    botocore reads an `exception` message only when `:exception-type` names a member of the
+    stream shape (e.g. `throttlingException` for the shape `ThrottlingException`); any other
+    error must travel as an `error` message, or botocore reports an empty error code.
+    """
+    for name, member in stream_shape.members.items():
+        if member.metadata.get("exception") and code in (name, member.name):
+            return encode_exception(name, message, **members)
+    return encode_error(code, message)
 
 
 def encode_stream(
@@ -89,8 +112,8 @@ def encode_stream(
 ) -> Iterator[bytes]:
     """Encode `(event_type, members)` pairs as they are produced.
 
-    A handler signals a modelled error mid-stream by raising `SandboxError`; it becomes an
-    exception message and ends the stream, as AWS ends one.
+    A handler signals an error mid-stream by raising `SandboxError`; it becomes the stream's
+    last message, as AWS ends one.
     """
     from .wire import SandboxError
 
@@ -98,4 +121,11 @@ def encode_stream(
         for event_type, value in events:
             yield encode_event(stream_shape, event_type, value)
     except SandboxError as error:
-        yield encode_exception(error.code, error.message)
+        yield encode_failure(stream_shape, error.code, error.message, **error.members)
+    except Exception:
+        # The 200 and its headers are long gone: a bug in the producer can only end the
+        # stream the way AWS ends one that fails on the server, not crash the reader.
+        logger.exception("sandbox: an event stream failed while being produced")
+        yield encode_failure(
+            stream_shape, "InternalServerException", "The sandbox failed internally."
+        )

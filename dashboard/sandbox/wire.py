@@ -198,12 +198,42 @@ def _from_json(shape: Shape, value: Any) -> Any:
             raise SandboxError("SerializationException", f"Expected an object for {shape.name}")
         return {k: _from_json(shape.value, v) for k, v in value.items()}
     if kind == "timestamp":
-        if isinstance(value, int | float):
+        if isinstance(value, int | float) and not isinstance(value, bool):
             return dt.datetime.fromtimestamp(value, tz=dt.UTC)
-        return parse_timestamp(value)
+        if isinstance(value, str):
+            try:
+                return parse_timestamp(value)
+            except ValueError:
+                pass
+        raise SandboxError("SerializationException", f"{value!r} is not a timestamp")
     if kind == "blob":
-        return base64.b64decode(value)
+        if not isinstance(value, str):
+            raise SandboxError("SerializationException", f"Expected base64 text for {shape.name}")
+        try:
+            return base64.b64decode(value, validate=True)
+        except ValueError:
+            raise SandboxError("SerializationException", f"{shape.name} is not base64") from None
+    expected = _JSON_TYPES.get(kind)
+    # bool is an int in Python, never in JSON: true must not pass for a number.
+    if expected and (
+        not isinstance(value, expected) or (isinstance(value, bool) and kind != "boolean")
+    ):
+        raise SandboxError(
+            "SerializationException",
+            f"Expected a {kind} for {shape.name}, got {type(value).__name__} {value!r}",
+        )
     return value
+
+
+# JSON types a scalar shape accepts (document and other free-form shapes are not checked).
+_JSON_TYPES: dict[str, type | tuple[type, ...]] = {
+    "string": str,
+    "integer": int,
+    "long": int,
+    "float": (int, float),
+    "double": (int, float),
+    "boolean": bool,
+}
 
 
 def parse_input(
@@ -257,6 +287,8 @@ def parse_input(
             body_members[name] = member
     if body_members and body and not payload:
         document = _json(body)
+        if not isinstance(document, dict):
+            raise SandboxError("SerializationException", "The request body must be a JSON object")
         for name, member in body_members.items():
             wire_name = member.serialization.get("name", name)
             if wire_name in document:
@@ -409,8 +441,15 @@ def serialize_output(op: OperationModel, result: dict[str, Any]) -> Response:
         headers["Content-Type"] = "application/json"
         document = _to_json(member, value) if value is not None else {}
         return Response(status, headers, json.dumps(document).encode())
+    if status in _NO_BODY:
+        # HTTP allows no body here; bytes sent anyway would be read as the start of the next
+        # response on a keep-alive connection.
+        return Response(status, headers, b"")
     headers["Content-Type"] = "application/json"
     return Response(status, headers, json.dumps(_to_json(shape, body)).encode())
+
+
+_NO_BODY = frozenset({204, 304})
 
 
 def error_response(service: str, error: SandboxError) -> Response:
@@ -463,9 +502,11 @@ def dispatch(
     query: dict[str, list[str]] = {}
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
         query.setdefault(key, []).append(value)
+    # Drawn outside the try: a malformed SANDBOX_FAULTS is the operator's mistake and must
+    # surface as ImproperlyConfigured, not hide behind an emulated HTTP 500.
+    fault = faults.draw(settings.SANDBOX_FAULTS)
     try:
         op, labels = route(service, method.upper(), parts.path or "/", query)
-        fault = faults.draw(settings.SANDBOX_FAULTS)
         if fault is not None:
             fault.apply(op.name)
         handler = _handlers.get((service, op.name))
