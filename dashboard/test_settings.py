@@ -16,3 +16,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# whitenoise warns about a missing STATIC_ROOT on every request; tests serve through finders.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

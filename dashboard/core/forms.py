@@ -4,14 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+import regex
 from django import forms
 
 from dashboard.aws.model import Constraint, input_constraint
+
+# Line breaks, tabs, escapes and invisible format characters: no AWS text pattern here
+# accepts them, and the pattern itself means little to a person.
+_CONTROL = regex.compile(r"[\p{Cc}\p{Cf}]")
+CONTROL_MESSAGE = (
+    "Remove line breaks, tabs and other control characters: AWS does not accept them here."
+)
 
 
 def model_validator(constraint: Constraint) -> Any:
     def check(value: Any) -> None:
         problems = constraint.errors(value)
+        if problems and isinstance(value, str) and _CONTROL.search(value):
+            # Say what is wrong in words; keep any other problem the rest of the text has.
+            rest = _CONTROL.sub("", value)
+            problems = [CONTROL_MESSAGE, *(constraint.errors(rest) if rest else [])]
         if problems:
             raise forms.ValidationError(problems)
 

@@ -5,12 +5,22 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 from . import roles
+from .middleware import alert_response
 from .models import AuditEntry
+
+
+def wants_fragment(request: HttpRequest) -> bool:
+    """An htmx request for part of a page; a history restore (Back after hx-push-url, with
+    no history cache) needs the whole page."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.history_restore_request
 
 
 @require_GET
@@ -19,9 +29,10 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 @roles.role_required(roles.ADMIN)
 def audit_log(request: HttpRequest) -> HttpResponse:
-    entries = AuditEntry.objects.select_related(None)
+    entries = AuditEntry.objects.all()
     operation = request.GET.get("operation", "")
     outcome = request.GET.get("outcome", "")
     user = request.GET.get("user", "")
@@ -38,7 +49,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         "operations": sorted(set(operations)),
         "filters": {"operation": operation, "outcome": outcome, "user": user},
     }
-    template = "core/audit.html#entries" if request.htmx else "core/audit.html"
+    template = "core/audit.html#entries" if wants_fragment(request) else "core/audit.html"
     return render(request, template, context)
 
 
@@ -50,11 +61,22 @@ def setup(request: HttpRequest) -> HttpResponse:
 @login_not_required
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
+    # Cheap, and it says whether the database answers (the container healthcheck's question).
+    try:
+        connection.ensure_connection()
+    except DatabaseError:
+        return JsonResponse(
+            {"ok": False, "backend": settings.DASHBOARD_BACKEND, "database": "unreachable"},
+            status=503,
+        )
     return JsonResponse({"ok": True, "backend": settings.DASHBOARD_BACKEND})
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "403.html", {"reason": str(exception or "")}, status=403)
+    reason = str(exception or "") or "Your role does not allow this action."
+    if getattr(request, "htmx", False):
+        return alert_response(request, "Not allowed", reason, status=403)
+    return render(request, "403.html", {"reason": reason}, status=403)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -10,6 +11,8 @@ from django.template.loader import render_to_string
 
 GROUP = "spaces"
 
+logger = logging.getLogger(__name__)
+
 
 def space_changed(kind: str, space_id: str, space: dict[str, Any] | None = None) -> None:
     """`kind` is created, updated or deleted; the row is rendered once, here, for everyone."""
@@ -17,5 +20,11 @@ def space_changed(kind: str, space_id: str, space: dict[str, Any] | None = None)
         "spaces/list.html#live-row", {"space": space, "space_id": space_id, "kind": kind}
     )
     layer = get_channel_layer()
-    if layer is not None:
+    if layer is None:
+        return
+    try:
         async_to_sync(layer.group_send)(GROUP, {"type": "space.changed", "html": html})
+    except Exception:
+        # The change is made in AWS already; a channel layer that is down (Redis restarting)
+        # must not turn that success into an error page. Open pages resync on reconnect.
+        logger.exception("Could not broadcast %s of agent space %s", kind, space_id)

@@ -8,12 +8,14 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from dashboard.aws import errors
 from dashboard.aws import spaces as aws_spaces
 from dashboard.core import roles
 from dashboard.core.audit import audited
+from dashboard.core.views import wants_fragment
 
 from . import live
 from .forms import LOCALES, SERVICE, SpaceForm, TagForm
@@ -36,11 +38,13 @@ def _apply_field_errors(form: Any, exc: errors.AwsError) -> None:
         form.add_error(None, exc.message)
 
 
+@require_GET
+@vary_on_headers("HX-Request")
 def space_list(request: HttpRequest) -> HttpResponse:
     token = request.GET.get("next") or None
     page = aws_spaces.list_spaces(next_token=token, max_results=PAGE_SIZE)
     context = {"spaces": page["agentSpaces"], "next_token": page["nextToken"]}
-    if request.htmx and (token or request.GET.get("fragment") == "rows"):
+    if wants_fragment(request) and (token or request.GET.get("fragment") == "rows"):
         return render(request, "spaces/list.html#page", context)
     return render(request, "spaces/list.html", context)
 
@@ -63,6 +67,7 @@ def space_create(request: HttpRequest) -> HttpResponse:
     return render(request, "spaces/form.html", {"form": form, "locales": LOCALES})
 
 
+@require_GET
 def space_detail(request: HttpRequest, space_id: str) -> HttpResponse:
     space, tags = aws_spaces.describe_space(space_id)
     return render(
@@ -93,8 +98,10 @@ def space_edit(request: HttpRequest, space_id: str) -> HttpResponse:
         return render(request, "spaces/form.html", context)
     changes = form.changes()
     seen = form.cleaned_data.get("seen_updated_at") or ""
-    if seen != _iso(current["updatedAt"]) and "overwrite" not in request.POST:
+    if seen != _iso(current["updatedAt"]):
         # Someone changed the space since this form was drawn: show both, overwrite nothing.
+        # The conflict form carries the version it showed, so "Apply my values" (overwrite=1)
+        # saves only over that version; a third change in between is shown again, not lost.
         context["conflict"] = True
         context["form"] = SpaceForm(
             {**request.POST.dict(), "seen_updated_at": _iso(current["updatedAt"])},
@@ -168,7 +175,8 @@ def tag_add(request: HttpRequest, space_id: str) -> HttpResponse:
         except errors.ValidationFailed as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, f"Tag {form.cleaned_data['key']} saved.")
+            if not request.htmx:  # htmx shows the new tag in place; no stale message later
+                messages.success(request, f"Tag {form.cleaned_data['key']} saved.")
             return _tags_response(request, space_id, TagForm())
     return _tags_response(request, space_id, form, status=200)
 
@@ -183,5 +191,6 @@ def tag_remove(request: HttpRequest, space_id: str) -> HttpResponse:
             request, SERVICE, "UntagResource", arn, {"resourceArn": arn, "tagKeys": [key]}
         ):
             aws_spaces.untag(arn, [key])
-        messages.success(request, f"Tag {key} removed.")
+        if not request.htmx:
+            messages.success(request, f"Tag {key} removed.")
     return _tags_response(request, space_id, TagForm())

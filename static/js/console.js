@@ -30,6 +30,17 @@
     alertBox("error", "The console took too long to answer. Try again in a moment.");
   });
 
+  // A row pushed live can arrive before the page it belongs to is loaded ("Load more"):
+  // after any swap into the spaces table keep the first row with each id, drop later copies.
+  document.addEventListener("htmx:afterSwap", function () {
+    var rows = document.getElementById("space-rows");
+    if (!rows) return;
+    var seen = {};
+    Array.prototype.slice.call(rows.querySelectorAll(":scope > tr[id]")).forEach(function (row) {
+      if (seen[row.id]) row.remove(); else seen[row.id] = true;
+    });
+  });
+
   // Live indicator and full re-render after a websocket reconnects (delivery is at-most-once).
   var opened = false;
   function setLive(state) {

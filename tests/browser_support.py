@@ -1,0 +1,169 @@
+"""The real console as a subprocess, for the browser tests (and for looking at pages by hand).
+
+`LiveServer` migrates a fresh SQLite file, creates an admin with a generated password
+(`manage.py bootstrap`), serves `dashboard.asgi:application` with daphne on a free port and
+stops it again. Nothing here touches the developer's own database or var/ directory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """One daphne process on its own database. Use as a context manager."""
+
+    def __init__(self, workdir: Path, *, extra_env: dict[str, str] | None = None) -> None:
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.username = "admin"
+        self.password = ""
+        self.log_path = self.workdir / "daphne.log"
+        self.database = (self.workdir / "console.sqlite3").resolve()
+        self.process: subprocess.Popen[bytes] | None = None
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            # Never inherit another run's database, channel layer or settings.
+            if key not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "SANDBOX_FAULTS")
+        }
+        env.update(
+            DJANGO_SETTINGS_MODULE="dashboard.test_settings",
+            DATABASE_URL=f"sqlite:///{self.database}",
+            DASHBOARD_VAR_DIR=str(self.workdir),
+            DASHBOARD_BACKEND="sandbox",
+            PYTHONUNBUFFERED="1",
+        )
+        env.update(extra_env or {})
+        self.env = env
+
+    # --- management commands in the server's database ---------------------------------
+    def manage(self, *args: str, timeout: float = 120) -> str:
+        result = subprocess.run(
+            [str(VENV_BIN / "python"), "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"manage.py {' '.join(args)} failed ({result.returncode}):\n"
+                f"{result.stdout}\n{result.stderr}"
+            )
+        return result.stdout
+
+    def shell(self, code: str) -> str:
+        return self.manage("shell", "-c", code)
+
+    # --- lifecycle --------------------------------------------------------------------
+    def start(self) -> LiveServer:
+        self.manage("migrate", "--noinput", "-v0")
+        out = self.manage("bootstrap", "--username", self.username)
+        match = re.search(r"with password: (\S+)", out)
+        if not match:
+            raise RuntimeError(f"bootstrap printed no password:\n{out}")
+        self.password = match.group(1)
+        log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [
+                str(VENV_BIN / "daphne"),
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "dashboard.asgi:application",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        try:
+            self._wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_healthy(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(f"daphne exited ({self.process.returncode}):\n{self.log()}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"daphne did not answer /healthz within {timeout}s:\n{self.log()}")
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        # Our own process group only (start_new_session above).
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-4000:]
+        except OSError:
+            return ""
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def launch_chromium(playwright):  # type: ignore[no-untyped-def]
+    """Debian's chromium (never a downloaded browser)."""
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def sign_in(page, server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server.url + "/accounts/login/")
+    page.get_by_label("Username").fill(server.username)
+    page.get_by_label("Password").fill(server.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(server.url + "/spaces/")
