@@ -48,8 +48,8 @@ fi
 echo "== lint (ruff)"
 $BIN/ruff check --quiet .
 
-echo "== tests: SQLite + in-memory channel layer"
-$BIN/pytest -q "$@"
+echo "== tests: SQLite + in-memory channel layer (backend tests run in the next pass)"
+$BIN/pytest -q -m "not backends" "$@"
 
 if have_services; then
   echo "== tests: PostgreSQL + Redis ($PG_URL, $REDIS)"

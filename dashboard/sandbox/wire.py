@@ -180,6 +180,8 @@ def _from_json(shape: Shape, value: Any) -> Any:
     kind = shape.type_name
     if value is None:
         return None
+    if shape.metadata.get("document"):
+        return value  # free-form JSON, taken as it is
     if kind == "structure":
         if not isinstance(value, dict):
             raise SandboxError("SerializationException", f"Expected an object for {shape.name}")
@@ -377,6 +379,8 @@ def _timestamp(shape: Shape, value: dt.datetime, default: str) -> Any:
 
 def _to_json(shape: Shape, value: Any) -> Any:
     kind = shape.type_name
+    if shape.metadata.get("document"):
+        return value
     if kind == "structure":
         out = {}
         for name, member in shape.members.items():
