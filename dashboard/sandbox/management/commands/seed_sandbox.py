@@ -1,13 +1,22 @@
-"""Seed the sandbox with a believable demo world (idempotent: skips when spaces exist)."""
+"""Seed the sandbox with a believable demo world (idempotent: skips when spaces exist).
+
+`--large NAME --tasks N` instead fills one space with N tasks (bulk-written) for paging and
+speed work; it skips a space that already has tasks unless --force is given.
+"""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
 
 from dashboard.aws import spaces
+from dashboard.sandbox import demo
+from dashboard.sandbox.models import AgentSpace, BacklogTask
 
 DEMO_SPACES = [
     {
@@ -42,13 +51,56 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--force", action="store_true", help="Seed even if spaces exist.")
+        parser.add_argument(
+            "--large", metavar="SPACE_NAME", help="Fill this space (created if missing) instead."
+        )
+        parser.add_argument(
+            "--tasks", type=int, default=1000, help="Tasks for --large (default 1000)."
+        )
 
-    def handle(self, *args: Any, force: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, force: bool, large: str | None, tasks: int, **options: Any
+    ) -> None:
         if settings.DASHBOARD_BACKEND != "sandbox":
             raise CommandError("seed_sandbox only seeds the sandbox (DASHBOARD_BACKEND=sandbox).")
+        if large:
+            self._large(large, tasks, force)
+            return
         if spaces.list_spaces(max_results=1)["agentSpaces"] and not force:
             self.stdout.write("Sandbox already has agent spaces; not seeding.")
             return
-        for demo in DEMO_SPACES:
-            spaces.create_space(**demo)
-        self.stdout.write(self.style.SUCCESS(f"Seeded {len(DEMO_SPACES)} demo agent spaces."))
+        now = timezone.now()
+        count = 0
+        for index, demo_space in enumerate(DEMO_SPACES):
+            created = spaces.create_space(**demo_space)
+            space = AgentSpace.objects.get(pk=created["agentSpaceId"])
+            with transaction.atomic():
+                # One space waits for an approval; more would crowd the demo.
+                count += demo.seed_backlog(space, now, with_approval=index == 0)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Seeded {len(DEMO_SPACES)} demo agent spaces with {count} backlog tasks."
+            )
+        )
+
+    def _large(self, name: str, count: int, force: bool) -> None:
+        if count < 1:
+            raise CommandError("--tasks must be at least 1.")
+        space = AgentSpace.objects.filter(name=name).order_by("created_at").first()
+        if space is None:
+            created = spaces.create_space(
+                name=name, description=f"{count} tasks for paging and speed work."
+            )
+            space = AgentSpace.objects.get(pk=created["agentSpaceId"])
+        elif BacklogTask.objects.filter(space=space).exists() and not force:
+            self.stdout.write(f"Space {name!r} already has tasks; not seeding (use --force).")
+            return
+        started = time.monotonic()
+        with transaction.atomic():
+            written = demo.seed_large(space, count, timezone.now())
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Seeded {written} tasks into {name!r} ({space.pk}) in "
+                f"{time.monotonic() - started:.1f}s."
+            )
+        )
