@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "dashboard.core",
     "dashboard.sandbox",
     "dashboard.spaces",
+    "dashboard.tasks",
 ]
 
 MIDDLEWARE = [
@@ -242,6 +243,12 @@ AWS_ENDPOINT_URL = os.environ.get("AWS_ENDPOINT_URL", "")
 # Fault injection, e.g. "throttle=0.2,error=0.05,slow=0.1,slow_seconds=2".
 SANDBOX_FAULTS = os.environ.get("SANDBOX_FAULTS", "")
 SANDBOX_ACCOUNT_ID = os.environ.get("SANDBOX_ACCOUNT_ID", "123456789012")
+# How fast the simulated agent works: 1.0 is a few minutes per investigation, 10 ten times faster.
+SANDBOX_PACE = envfloat("SANDBOX_PACE", 1.0)
+
+# --- Live updates ------------------------------------------------------------------------
+# Seconds between polls of a watched resource (one poller per resource across all processes).
+LIVE_POLL_INTERVAL = envfloat("LIVE_POLL_INTERVAL", 5.0)
 
 LOGGING = {
     "version": 1,

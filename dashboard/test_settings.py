@@ -18,3 +18,6 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 # whitenoise warns about a missing STATIC_ROOT on every request; tests serve through finders.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+# Concurrent test runs on one PostgreSQL server must not drop each other's test database.
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": f"test_console_{os.getpid()}"}  # noqa: F405

@@ -15,6 +15,7 @@ urlpatterns = [
     path("setup/", core_views.setup, name="setup"),
     path("healthz", core_views.healthz, name="healthz"),
     path("spaces/", include("dashboard.spaces.urls")),
+    path("spaces/<str:space_id>/", include("dashboard.tasks.urls")),
 ]
 
 handler403 = "dashboard.core.views.forbidden"

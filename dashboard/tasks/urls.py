@@ -1,0 +1,19 @@
+from django.urls import path
+
+from . import views_board, views_task
+
+app_name = "tasks"
+urlpatterns = [
+    path("tasks/", views_board.board, name="board"),
+    path("tasks/export.<str:fmt>", views_board.export, name="export"),
+    path("tasks/bulk/", views_board.bulk_status, name="bulk"),
+    path("tasks/new/", views_task.create, name="create"),
+    path("tasks/<str:task_id>/", views_task.detail, name="detail"),
+    path("tasks/<str:task_id>/status/", views_task.change_status, name="status"),
+    path(
+        "tasks/<str:task_id>/executions/<str:execution_id>/journal/",
+        views_task.journal,
+        name="journal",
+    ),
+    path("approvals/<str:approval_id>/", views_task.answer_approval, name="approval"),
+]

@@ -1,0 +1,281 @@
+"""The backlog board of an agent space: filters, paging, counts, bulk status changes, export."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from dashboard.aws import errors
+from dashboard.aws import spaces as aws_spaces
+from dashboard.aws import tasks as aws_tasks
+from dashboard.core import roles
+from dashboard.core.audit import audited
+from dashboard.core.views import wants_fragment
+
+from . import live
+from .filters import PRIORITIES, STATUSES, TASK_TYPES, BoardQuery, label
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 50
+EXPORT_PAGE_SIZE = 1000  # the API's maximum: fewest calls for a full export
+SERVICE = "devops-agent"
+# Targets a person may pick for several tasks at once (the API changes status only).
+BULK_TARGETS = ["PENDING_START", "CANCELED", "SKIPPED"]
+EXPORT_COLUMNS = [
+    "taskId",
+    "title",
+    "taskType",
+    "priority",
+    "status",
+    "statusReason",
+    "createdAt",
+    "updatedAt",
+    "version",
+    "referenceSystem",
+    "referenceId",
+    "referenceUrl",
+    "primaryTaskId",
+    "hasLinkedTasks",
+]
+
+
+def status_counts(space_id: str) -> dict[str, int]:
+    """Tasks per status over the whole space. Counting needs every task, so the figures are
+    shared through the cache for one live-poll interval rather than recounted per page view."""
+    key = f"board-counts:{space_id}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = dict(Counter(task["status"] for task in aws_tasks.iter_tasks(space_id)))
+        cache.set(key, counts, timeout=getattr(settings, "LIVE_POLL_INTERVAL", 5.0))
+    return counts
+
+
+def forget_counts(space_id: str) -> None:
+    cache.delete(f"board-counts:{space_id}")
+
+
+def _status_links(q: BoardQuery, counts: dict[str, int]) -> list[dict[str, Any]]:
+    """One chip per status; following it filters by that status, dropping what would conflict."""
+    links = []
+    for status in STATUSES:
+        overrides = {"status": "" if q.status == status else status}
+        if overrides["status"] and q.priority and not q.task_type:
+            overrides["priority"] = ""  # priority + status needs a type: keep the status asked for
+        if overrides["status"] and q.sort == "PRIORITY" and not q.task_type:
+            overrides["sort"] = ""
+        links.append(
+            {
+                "status": status,
+                "label": label(status),
+                "count": counts.get(status, 0),
+                "active": q.status == status,
+                "query": q.querystring(**overrides),
+            }
+        )
+    return [link for link in links if link["count"] or link["active"]]
+
+
+def _context(request: HttpRequest, space_id: str, q: BoardQuery) -> dict[str, Any]:
+    token = request.GET.get("next") or None
+    page = aws_tasks.list_tasks(space_id, **q.api(), limit=PAGE_SIZE, next_token=token)
+    return {
+        "space_id": space_id,
+        "q": q,
+        "tasks": page["tasks"],
+        "next_token": page["nextToken"],
+        "disabled": q.disabled(),
+        "priorities": PRIORITIES,
+        "statuses": STATUSES,
+        "task_types": TASK_TYPES,
+        "bulk_targets": BULK_TARGETS,
+        "now": timezone.now(),
+    }
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def board(request: HttpRequest, space_id: str) -> HttpResponse:
+    q = BoardQuery.from_query(request.GET)
+    if wants_fragment(request) and request.GET.get("next"):
+        return render(request, "tasks/board.html#page", _context(request, space_id, q))
+    context = _context(request, space_id, q)
+    context["space"] = aws_spaces.get_space(space_id)
+    context["counts"] = _status_links(q, status_counts(space_id))
+    context["total"] = sum(status_counts(space_id).values())
+    if wants_fragment(request):
+        return render(request, "tasks/board.html#board", context)
+    return render(request, "tasks/board.html", context)
+
+
+# --- bulk -------------------------------------------------------------------------------------
+
+
+def _parse_selection(values: list[str]) -> list[tuple[str, int | None]]:
+    """Checkbox values are "<taskId>:<version seen>"."""
+    out = []
+    for value in values:
+        task_id, _, version = value.partition(":")
+        if task_id:
+            out.append((task_id, int(version) if version.isdigit() else None))
+    return out
+
+
+@require_POST
+@roles.role_required(roles.OPERATOR)
+def bulk_status(request: HttpRequest, space_id: str) -> HttpResponse:
+    target = request.POST.get("target", "")
+    selection = _parse_selection(request.POST.getlist("task"))
+    results: list[dict[str, Any]] = []
+    if target not in BULK_TARGETS:
+        messages.error(request, "Choose the status to set.")
+    elif not selection:
+        messages.error(request, "Select at least one task.")
+    else:
+        for task_id, seen in selection:
+            results.append(_bulk_one(request, space_id, task_id, seen, target))
+        forget_counts(space_id)
+    done = sum(1 for r in results if r["ok"])
+    context = {"results": results, "target": target, "done": done, "space_id": space_id}
+    if request.htmx:
+        return render(request, "tasks/board.html#bulk-results", context)
+    if results:
+        summary = f"{done} of {len(results)} tasks set to {label(target)}."
+        (messages.success if done == len(results) else messages.warning)(request, summary)
+        for r in results:
+            if not r["ok"]:
+                messages.error(request, f"{r['title']}: {r['message']}")
+    return redirect(reverse("tasks:board", kwargs={"space_id": space_id}))
+
+
+def _bulk_one(
+    request: HttpRequest, space_id: str, task_id: str, seen: int | None, target: str
+) -> dict[str, Any]:
+    result: dict[str, Any] = {"taskId": task_id, "title": task_id, "ok": False}
+    try:
+        current = aws_tasks.get_task(space_id, task_id)
+        result["title"] = current["title"]
+        if seen is not None and current["version"] != seen:
+            # Lost-update guard: someone (or the agent) changed it since the board was drawn.
+            result["message"] = (
+                f"changed since you selected it (now {label(current['status'])}, "
+                f"version {current['version']}); not changed — review it and try again."
+            )
+            result["conflict"] = True
+            return result
+        if current["status"] == target:
+            result.update(ok=True, message=f"already {label(target)}")
+            return result
+        params = {"agentSpaceId": space_id, "taskId": task_id, "taskStatus": target}
+        with audited(request, SERVICE, "UpdateBacklogTask", task_id, params):
+            task = aws_tasks.update_status(space_id, task_id, target)
+    except errors.AwsError as exc:
+        result["message"] = exc.message
+        return result
+    live.task_changed(space_id, task)
+    result.update(ok=True, message=f"now {label(task['status'])}")
+    return result
+
+
+# --- export -----------------------------------------------------------------------------------
+
+
+def _row(task: dict[str, Any]) -> dict[str, Any]:
+    reference = task.get("reference") or {}
+    return {
+        **{k: task.get(k, "") for k in EXPORT_COLUMNS},
+        "createdAt": _iso(task.get("createdAt")),
+        "updatedAt": _iso(task.get("updatedAt")),
+        "referenceSystem": reference.get("system", ""),
+        "referenceId": reference.get("referenceId", ""),
+        "referenceUrl": reference.get("referenceUrl", ""),
+        "hasLinkedTasks": bool(task.get("hasLinkedTasks")),
+    }
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if isinstance(value, dt.datetime) else (value or "")
+
+
+def _json_default(value: Any) -> Any:
+    return _iso(value) if isinstance(value, dt.datetime) else str(value)
+
+
+def _csv_stream(first: list[dict[str, Any]], rest: Iterator[dict[str, Any]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    for task in first:
+        writer.writerow(_row(task))
+    yield flush()
+    try:
+        for task in rest:
+            writer.writerow(_row(task))
+            if buffer.tell() > 16384:
+                yield flush()
+    except errors.AwsError as exc:
+        # The 200 is sent already: say in the file itself that it is incomplete.
+        logger.warning("export stopped: %s", exc)
+        buffer.write(f"# EXPORT INCOMPLETE: {exc.message}\n")
+    yield flush()
+
+
+def _json_stream(first: list[dict[str, Any]], rest: Iterator[dict[str, Any]]) -> Iterator[str]:
+    yield "["
+    sep = "\n"
+    for task in first:
+        yield sep + json.dumps(task, default=_json_default)
+        sep = ",\n"
+    try:
+        for task in rest:
+            yield sep + json.dumps(task, default=_json_default)
+            sep = ",\n"
+    except errors.AwsError as exc:
+        logger.warning("export stopped: %s", exc)
+        yield sep + json.dumps({"exportError": f"EXPORT INCOMPLETE: {exc.message}"})
+    yield "\n]\n"
+
+
+@require_GET
+def export(request: HttpRequest, space_id: str, fmt: str) -> HttpResponse:
+    """Everything the current filter matches (all pages), streamed as it is fetched."""
+    if fmt not in ("csv", "json"):
+        raise Http404("Export as .csv or .json")
+    q = BoardQuery.from_query(request.GET)
+    tasks = aws_tasks.iter_tasks(space_id, **q.api(), page_size=EXPORT_PAGE_SIZE)
+    # Fetch the first page before answering, so an error there is a proper error page.
+    first: list[dict[str, Any]] = []
+    for task in tasks:
+        first.append(task)
+        if len(first) >= EXPORT_PAGE_SIZE:
+            break
+    stream = _csv_stream(first, tasks) if fmt == "csv" else _json_stream(first, tasks)
+    response = StreamingHttpResponse(
+        stream, content_type="text/csv" if fmt == "csv" else "application/json"
+    )
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+    response["Content-Disposition"] = f'attachment; filename="tasks-{space_id}-{stamp}.{fmt}"'
+    return response

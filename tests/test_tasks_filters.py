@@ -1,0 +1,90 @@
+"""The board's URL query and the API's documented filter/sort restrictions."""
+
+import datetime as dt
+
+from dashboard.tasks.filters import (
+    WHY_NO_PRIORITY_SORT_WITH_DATES,
+    WHY_NO_PRIORITY_SORT_WITHOUT_TYPE,
+    WHY_PRIORITY_AND_STATUS,
+    BoardQuery,
+)
+
+
+def test_it_reads_filters_and_sort_from_the_url():
+    q = BoardQuery.from_query(
+        {
+            "priority": "high",
+            "type": "INVESTIGATION",
+            "status": "IN_PROGRESS",
+            "sort": "PRIORITY",
+            "order": "asc",
+        }
+    )
+    assert (q.priority, q.status, q.task_type, q.sort, q.order) == (
+        "HIGH",
+        "IN_PROGRESS",
+        "INVESTIGATION",
+        "PRIORITY",
+        "ASC",
+    )
+    assert q.notices == ()
+    api = q.api()
+    assert api["filter"] == {
+        "priority": ["HIGH"],
+        "status": ["IN_PROGRESS"],
+        "taskType": ["INVESTIGATION"],
+    }
+    assert (api["sort_field"], api["order"]) == ("PRIORITY", "ASC")
+
+
+def test_it_drops_status_when_priority_and_status_come_without_a_type():
+    q = BoardQuery.from_query({"priority": "HIGH", "status": "IN_PROGRESS"})
+    assert q.priority == "HIGH" and q.status == ""
+    assert any(WHY_PRIORITY_AND_STATUS in n for n in q.notices)
+
+
+def test_it_sorts_by_created_time_when_a_date_range_is_given():
+    q = BoardQuery.from_query({"sort": "PRIORITY", "created_after": "2026-11-01"})
+    assert q.sort == "CREATED_AT"
+    assert any(WHY_NO_PRIORITY_SORT_WITH_DATES in n for n in q.notices)
+
+
+def test_it_refuses_priority_sort_with_a_status_filter_alone():
+    q = BoardQuery.from_query({"sort": "PRIORITY", "status": "COMPLETED"})
+    assert q.sort == "CREATED_AT"
+    assert any(WHY_NO_PRIORITY_SORT_WITHOUT_TYPE in n for n in q.notices)
+    allowed = BoardQuery.from_query(
+        {"sort": "PRIORITY", "status": "COMPLETED", "type": "EVALUATION"}
+    )
+    assert allowed.sort == "PRIORITY" and allowed.notices == ()
+
+
+def test_it_disables_the_options_that_would_build_a_rejected_request():
+    assert BoardQuery.from_query({"priority": "LOW"}).disabled() == {
+        "status": WHY_PRIORITY_AND_STATUS,
+        "sort_priority": WHY_NO_PRIORITY_SORT_WITHOUT_TYPE,
+    }
+    assert BoardQuery.from_query({"priority": "LOW", "type": "INVESTIGATION"}).disabled() == {}
+    assert "dates" in BoardQuery.from_query({"sort": "PRIORITY"}).disabled()
+    assert "sort_priority" in BoardQuery.from_query({"created_before": "2026-11-02"}).disabled()
+
+
+def test_it_ignores_unknown_values_and_bad_dates_with_a_notice():
+    q = BoardQuery.from_query({"priority": "URGENT", "created_after": "yesterday", "order": "up"})
+    assert (q.priority, q.created_after, q.order) == ("", "", "DESC")
+    assert len(q.notices) == 3
+
+
+def test_a_date_upper_bound_includes_that_whole_day():
+    api = BoardQuery.from_query(
+        {"created_after": "2026-11-01", "created_before": "2026-11-02"}
+    ).api()
+    assert api["filter"]["createdAfter"] == dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    assert api["filter"]["createdBefore"] == dt.datetime(2026, 11, 3, tzinfo=dt.UTC)
+
+
+def test_the_querystring_round_trips_and_leaves_defaults_out():
+    q = BoardQuery.from_query({"status": "FAILED", "order": "ASC"})
+    assert q.querystring() == "status=FAILED&order=ASC"
+    assert BoardQuery.from_query(dict(p.split("=") for p in q.querystring().split("&"))) == q
+    assert BoardQuery().querystring() == ""

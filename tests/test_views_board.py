@@ -1,0 +1,156 @@
+"""The backlog board: filters in the URL, the API's restrictions, paging, counts, bulk, export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from dashboard.aws import tasks as aws_tasks
+from dashboard.core.models import AuditEntry
+from dashboard.tasks import views_board
+from dashboard.tasks.filters import WHY_PRIORITY_AND_STATUS
+
+
+def _url(space, suffix=""):
+    return f"/spaces/{space['agentSpaceId']}/tasks/{suffix}"
+
+
+def _make(space, n, **kwargs):
+    out = []
+    for i in range(n):
+        params = {"task_type": "INVESTIGATION", "title": f"Task {i:03}", "priority": "MEDIUM"}
+        params.update(kwargs)
+        out.append(aws_tasks.create_task(space["agentSpaceId"], **params))
+    return out
+
+
+@pytest.fixture
+def tasks(space):
+    high = _make(space, 2, priority="HIGH", title="Checkout 5xx spike")
+    low = _make(space, 3, priority="LOW", task_type="EVALUATION", title="Weekly evaluation")
+    return high + low
+
+
+def test_it_shows_the_board_with_each_tasks_facts(viewer_client, space, tasks):
+    response = viewer_client.get(_url(space))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.count('class="task-row') == 5
+    assert "Checkout 5xx spike" in body and "Weekly evaluation" in body
+    assert "5 tasks" in body  # the per-status counts cover the whole space
+    assert 'name="task"' not in body  # a viewer gets no bulk selection
+
+
+def test_it_filters_by_priority_from_the_url(viewer_client, space, tasks):
+    body = viewer_client.get(_url(space) + "?priority=HIGH").content.decode()
+    assert body.count('class="task-row') == 2
+    assert "Weekly evaluation" not in body
+
+
+def test_an_htmx_filter_change_returns_only_the_board_region(viewer_client, space, tasks):
+    response = viewer_client.get(_url(space) + "?type=EVALUATION", HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="board">')
+    assert "<html" not in body
+    assert body.count('class="task-row') == 3
+
+
+def test_a_rejected_combination_in_the_url_is_narrowed_with_a_notice(viewer_client, space, tasks):
+    response = viewer_client.get(_url(space) + "?priority=HIGH&status=PENDING_START")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert WHY_PRIORITY_AND_STATUS in body
+    assert body.count('class="task-row') == 2
+
+
+def test_options_that_would_be_rejected_are_disabled_with_the_reason(viewer_client, space, tasks):
+    body = viewer_client.get(_url(space) + "?priority=HIGH").content.decode()
+    assert 'id="f-status" disabled' in body
+    assert WHY_PRIORITY_AND_STATUS in body
+    assert 'value="PRIORITY"  disabled' in body or 'value="PRIORITY" disabled' in body
+
+
+def test_it_pages_with_load_more(viewer_client, space):
+    _make(space, 55)
+    body = viewer_client.get(_url(space)).content.decode()
+    assert body.count('class="task-row') == 50
+    assert 'id="load-more"' in body
+    token = body.split("next=", 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    more = viewer_client.get(_url(space) + f"?next={token}", HTTP_HX_REQUEST="true")
+    rows = more.content.decode()
+    assert rows.count('class="task-row') == 5
+    assert 'id="load-more"' not in rows
+
+
+def test_it_counts_tasks_per_status(viewer_client, space, tasks):
+    body = viewer_client.get(_url(space)).content.decode()
+    assert "chip st-" in body
+    assert "<b>5</b>" in body or body.count("chip st-") >= 1
+
+
+def test_bulk_changes_each_task_and_reports_per_task(operator_client, space, tasks):
+    fresh = [aws_tasks.get_task(space["agentSpaceId"], t["taskId"]) for t in tasks[:3]]
+    stale = fresh[2]
+    aws_tasks.update_status(space["agentSpaceId"], stale["taskId"], "CANCELED")
+    response = operator_client.post(
+        _url(space, "bulk/"),
+        {"target": "CANCELED", "task": [f"{t['taskId']}:{t['version']}" for t in fresh]},
+        HTTP_HX_REQUEST="true",
+    )
+    body = response.content.decode()
+    assert "2 of 3 tasks set to Canceled" in body
+    assert "changed since you selected it" in body
+    for t in fresh[:2]:
+        assert aws_tasks.get_task(space["agentSpaceId"], t["taskId"])["status"] == "CANCELED"
+    assert AuditEntry.objects.filter(operation="UpdateBacklogTask", outcome="ok").count() == 2
+
+
+def test_bulk_is_refused_to_a_viewer(viewer_client, space, tasks):
+    response = viewer_client.post(
+        _url(space, "bulk/"), {"target": "CANCELED", "task": [tasks[0]["taskId"]]}
+    )
+    assert response.status_code == 403
+    assert aws_tasks.get_task(space["agentSpaceId"], tasks[0]["taskId"])["status"] != "CANCELED"
+
+
+def test_bulk_without_a_selection_says_so(operator_client, space, tasks):
+    response = operator_client.post(_url(space, "bulk/"), {"target": "CANCELED"}, follow=True)
+    assert "Select at least one task" in response.content.decode()
+
+
+def test_csv_export_has_every_task_the_filter_matches_across_pages(
+    viewer_client, space, monkeypatch
+):
+    _make(space, 23, priority="HIGH")
+    _make(space, 4, priority="LOW")
+    monkeypatch.setattr(views_board, "EXPORT_PAGE_SIZE", 5)
+    response = viewer_client.get(_url(space, "export.csv") + "?priority=HIGH")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv"
+    text = b"".join(response.streaming_content).decode()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 23
+    assert {r["priority"] for r in rows} == {"HIGH"}
+    assert len({r["taskId"] for r in rows}) == 23
+
+
+def test_json_export_is_valid_and_complete(viewer_client, space, monkeypatch):
+    _make(space, 12)
+    monkeypatch.setattr(views_board, "EXPORT_PAGE_SIZE", 5)
+    response = viewer_client.get(_url(space, "export.json"))
+    data = json.loads(b"".join(response.streaming_content))
+    assert len(data) == 12
+    assert {"taskId", "title", "status", "version", "createdAt"} <= set(data[0])
+
+
+def test_an_unknown_export_format_is_not_found(viewer_client, space):
+    assert viewer_client.get(_url(space, "export.xml")).status_code == 404
+
+
+def test_a_board_of_a_missing_space_is_a_friendly_404(viewer_client, db):
+    response = viewer_client.get("/spaces/does-not-exist/tasks/")
+    assert response.status_code == 404
+    assert b"Traceback" not in response.content

@@ -1,0 +1,272 @@
+"""Answering the agent's approval requests: approve or reject with a reason, TTL and single use
+where the request offers them; an approval already answered is a clear conflict."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import time_machine
+
+from dashboard.aws import errors
+from dashboard.aws import tasks as aws_tasks
+from dashboard.core.models import AuditEntry
+from dashboard.tasks import live
+
+from .test_views_task_support import (
+    HX,
+    START,
+    create,
+    executions,
+    form_with_button,
+    records,
+    run_until,
+    text,
+)
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+def _waiting(space: dict, clock, fate: str) -> tuple[dict, dict, dict]:
+    sid = space["agentSpaceId"]
+    task = create(sid, fate)
+    task = run_until(clock, sid, task["taskId"], "PENDING_CUSTOMER_APPROVAL")
+    (execution,) = executions(sid, task["taskId"])
+    (request,) = records(sid, execution["executionId"], record_type="APPROVAL_REQUEST")
+    return task, execution, request
+
+
+@pytest.fixture
+def waiting(space, clock):
+    """A task waiting for the operator's approval (one that offers a TTL), its execution and
+    its request record."""
+    return _waiting(space, clock, "approval_ttl")
+
+
+def _page(space: dict, task: dict) -> str:
+    return f"/spaces/{space['agentSpaceId']}/tasks/{task['taskId']}/"
+
+
+def test_the_request_shows_as_an_action_card_with_a_form(operator_client, space, waiting):
+    task, execution, request = waiting
+    body = text(operator_client.get(_page(space, task)))
+    card = re.search(
+        rf'<li class="record record-approval_request" id="record-{request["recordId"]}".*?</li>',
+        body,
+        re.S,
+    )
+    assert card is not None
+    assert request["content"]["tool"] in card.group(0)
+    form = form_with_button(body, "Approve")
+    approval_id = request["content"]["approvalId"]
+    assert form["action"] == f"/spaces/{space['agentSpaceId']}/approvals/{approval_id}/"
+    assert form["data"]["task"] == task["taskId"]
+    assert form["data"]["execution"] == execution["executionId"]
+    assert 'name="ttl_seconds"' in card.group(0)
+    assert 'name="single_use"' in card.group(0)
+
+
+def test_a_request_without_a_ttl_offers_no_ttl_field(operator_client, space, clock):
+    task, _execution, _request = _waiting(space, clock, "approval_no_ttl")
+    body = text(operator_client.get(_page(space, task)))
+    assert ">Approve</button>" in body
+    assert 'name="ttl_seconds"' not in body
+
+
+def test_approve_resumes_the_task(operator_client, operator_user, space, waiting, monkeypatch):
+    sent = []
+    monkeypatch.setattr(live, "task_changed", lambda space_id, task: sent.append(task))
+    task, execution, request = waiting
+    form = form_with_button(text(operator_client.get(_page(space, task))), "Approve")
+    data = {
+        **form["data"],
+        "action": "APPROVED",
+        "reason": "Go ahead",
+        "single_use": "on",
+        "ttl_seconds": "600",
+    }
+    response = operator_client.post(form["action"], data)
+    assert response.status_code == 302
+    assert response["Location"] == _page(space, task) + f"#record-{request['recordId']}"
+
+    now = aws_tasks.get_task(space["agentSpaceId"], task["taskId"])
+    assert now["status"] == "IN_PROGRESS"
+    assert [t["taskId"] for t in sent] == [task["taskId"]]
+    (answer,) = records(
+        space["agentSpaceId"], execution["executionId"], record_type="APPROVAL_RESPONSE"
+    )
+    assert answer["content"]["action"] == "APPROVED" and answer["content"]["reason"] == "Go ahead"
+
+    page = text(operator_client.get(response["Location"]))
+    assert "Approved the request (now approved)." in page
+    assert "Answered:" in page  # the form is gone from the card
+    entry = AuditEntry.objects.get(operation="UpdateApprovalAction")
+    assert entry.user == operator_user and entry.outcome == AuditEntry.OK
+    assert entry.target == request["content"]["approvalId"]
+    assert entry.detail["action"] == "APPROVED" and entry.detail["singleUse"] is True
+    assert entry.detail["ttlSeconds"] == 600
+
+
+def test_reject_with_htmx_reloads_the_task_page(operator_client, space, waiting):
+    task, execution, _request = waiting
+    form = form_with_button(text(operator_client.get(_page(space, task))), "Reject")
+    response = operator_client.post(
+        form["action"],
+        {**form["data"], "action": "REJECTED", "reason": "Not during peak"},
+        headers=HX,
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"].startswith(_page(space, task))
+    (answer,) = records(
+        space["agentSpaceId"], execution["executionId"], record_type="APPROVAL_RESPONSE"
+    )
+    assert answer["content"]["action"] == "REJECTED"
+
+
+def test_an_approval_already_answered_is_a_conflict(operator_client, space, waiting):
+    task, execution, request = waiting
+    form = form_with_button(text(operator_client.get(_page(space, task))), "Approve")
+    aws_tasks.answer_approval(
+        space["agentSpaceId"],
+        request["content"]["approvalId"],
+        action="REJECTED",
+        reason="Bob said no",
+    )
+
+    response = operator_client.post(form["action"], {**form["data"], "action": "APPROVED"})
+    assert response.status_code == 409
+    body = text(response)
+    assert (
+        "This approval was already answered (rejected: Bob said no). Nothing was changed." in body
+    )
+    assert "<html" in body
+    answers = records(
+        space["agentSpaceId"], execution["executionId"], record_type="APPROVAL_RESPONSE"
+    )
+    assert len(answers) == 1
+    assert not AuditEntry.objects.filter(operation="UpdateApprovalAction").exists()
+
+
+def test_a_conflict_from_aws_is_shown_in_the_form(operator_client, space, waiting, monkeypatch):
+    task, _execution, request = waiting
+    form = form_with_button(text(operator_client.get(_page(space, task))), "Approve")
+
+    def conflict(*args, **kwargs):
+        raise errors.Conflict("Approval is already REVOKED.", code="ConflictException")
+
+    monkeypatch.setattr(aws_tasks, "answer_approval", conflict)
+    response = operator_client.post(
+        form["action"], {**form["data"], "action": "APPROVED"}, headers=HX
+    )
+    assert response.status_code == 409
+    body = text(response)
+    assert "<html" not in body
+    assert f'id="approval-{request["content"]["approvalId"]}"' in body
+    assert "This approval can no longer be answered: Approval is already REVOKED." in body
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"ttl_seconds": "0"}, "Must be at least 1."),
+        ({"ttl_seconds": "14401"}, "Must be at most 14400."),
+        ({"ttl_seconds": "soon"}, "Enter a whole number"),
+        ({"reason": "r" * 1025}, "at most 1024 characters"),
+        ({"action": "MAYBE"}, "Select a valid choice"),
+    ],
+)
+def test_bad_input_is_shown_inline_and_keeps_the_reason(
+    operator_client, space, waiting, change, message
+):
+    task, _execution, _request = waiting
+    form = form_with_button(text(operator_client.get(_page(space, task))), "Approve")
+    data = {**form["data"], "action": "APPROVED", "reason": "Typed reason", **change}
+    response = operator_client.post(form["action"], data)
+    assert response.status_code == 400
+    body = text(response)
+    assert body.count(message) == 1  # said once, not again by Django's own limit check
+    assert "Ensure this value" not in body
+    if "reason" not in change:
+        assert ">Typed reason</textarea>" in body
+    assert (
+        aws_tasks.get_task(space["agentSpaceId"], task["taskId"])["status"]
+        == "PENDING_CUSTOMER_APPROVAL"
+    )
+
+
+def test_options_the_request_does_not_offer_are_not_sent(
+    operator_client, space, waiting, monkeypatch
+):
+    task, execution, request = waiting
+    sent = {}
+
+    def capture(space_id, approval_id, **kwargs):
+        sent.update(kwargs)
+        return {"approvalId": approval_id, "status": "APPROVED"}
+
+    monkeypatch.setattr(aws_tasks, "answer_approval", capture)
+    monkeypatch.setattr(
+        aws_tasks,
+        "list_journal",
+        lambda *a, **k: {
+            "records": [
+                {
+                    **request,
+                    "content": {
+                        **request["content"],
+                        "ttlSecondsAllowed": False,
+                        "singleUseAllowed": False,
+                    },
+                }
+            ]
+            if k.get("record_type") == "APPROVAL_REQUEST"
+            else [],
+            "nextToken": None,
+        },
+    )
+    url = f"/spaces/{space['agentSpaceId']}/approvals/{request['content']['approvalId']}/"
+    data = {
+        "task": task["taskId"],
+        "execution": execution["executionId"],
+        "action": "APPROVED",
+        "ttl_seconds": "600",
+        "single_use": "on",
+    }
+    response = operator_client.post(url, data)
+    assert response.status_code == 302
+    assert sent == {"action": "APPROVED", "reason": ""}
+
+
+def test_the_approval_page_works_without_javascript(operator_client, space, waiting):
+    task, execution, request = waiting
+    url = (
+        f"/spaces/{space['agentSpaceId']}/approvals/{request['content']['approvalId']}/"
+        f"?task={task['taskId']}&execution={execution['executionId']}"
+    )
+    response = operator_client.get(url)
+    assert response.status_code == 200
+    body = text(response)
+    assert "Answer an approval request" in body
+    assert request["content"]["tool"] in body
+    assert body.count(">Approve</button>") == 1  # the card shows no second form
+    assert operator_client.get(url, headers=HX).status_code == 200
+
+
+@pytest.mark.parametrize("approval_id", ["not-an-approval", "01890a5d-ac96-474b-bcce-b302099a8057"])
+def test_a_malformed_approval_id_is_not_found(operator_client, space, approval_id):
+    response = operator_client.post(
+        f"/spaces/{space['agentSpaceId']}/approvals/{approval_id}/", {"action": "APPROVED"}
+    )
+    assert response.status_code == 404
+    assert "Traceback" not in response.content.decode()
+
+
+def test_an_unknown_approval_is_said_in_the_form(operator_client, space):
+    url = f"/spaces/{space['agentSpaceId']}/approvals/01890a5d-ac96-774b-bcce-b302099a8057/"
+    response = operator_client.post(url, {"action": "APPROVED"})
+    assert response.status_code == 404
+    assert "This approval no longer exists" in text(response)
