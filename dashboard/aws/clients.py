@@ -6,11 +6,13 @@ botocore failure leaves it as one of the errors in `dashboard.aws.errors`.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore import xform_name
 from botocore.config import Config
 from botocore.exceptions import (
@@ -26,6 +28,7 @@ from botocore.exceptions import (
     ProfileNotFound,
     ReadTimeoutError,
 )
+from botocore.utils import parse_timestamp
 from django.conf import settings
 
 from . import errors
@@ -63,11 +66,35 @@ def _config() -> Config:
     )
 
 
+def _parse_timestamp(value: Any) -> dt.datetime:
+    """ISO 8601 through the stdlib's C parser, anything else through botocore's.
+
+    botocore's default (dateutil) dominated the time to read a board: two timestamps per task,
+    ~0.1 ms each. The instants are the same; the tzinfo is datetime.UTC.
+    """
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return parse_timestamp(value)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    return parse_timestamp(value)
+
+
+def _core_session() -> botocore.session.Session:
+    core = botocore.session.get_session()
+    core.get_component("response_parser_factory").set_parser_defaults(
+        timestamp_parser=_parse_timestamp
+    )
+    return core
+
+
 def _build(service: str) -> Any:
     if settings.DASHBOARD_BACKEND == "sandbox":
         from dashboard.sandbox.transport import attach
 
         session = boto3.session.Session(
+            botocore_session=_core_session(),
             aws_access_key_id="ASIASANDBOX",
             aws_secret_access_key="sandbox-secret",
             region_name=settings.AWS_REGION or SANDBOX_REGION,
@@ -77,6 +104,7 @@ def _build(service: str) -> Any:
         return client
     try:
         session = boto3.session.Session(
+            botocore_session=_core_session(),
             profile_name=settings.AWS_PROFILE or None,
             region_name=settings.AWS_REGION or None,
         )
