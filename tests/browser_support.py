@@ -89,7 +89,17 @@ class LiveServer:
         if not match:
             raise RuntimeError(f"bootstrap printed no password:\n{out}")
         self.password = match.group(1)
-        log = self.log_path.open("wb")
+        return self.serve()
+
+    def restart(self) -> LiveServer:
+        """Stop daphne and serve again on the same port and database (open pages reconnect).
+        Between `stop()` and `serve()` a test may change things with `shell()`."""
+        self.stop()
+        return self.serve()
+
+    def serve(self) -> LiveServer:
+        """Start daphne on the prepared database (start() migrates and bootstraps first)."""
+        log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [
                 str(VENV_BIN / "daphne"),

@@ -72,7 +72,10 @@ def forget_counts(space_id: str) -> None:
 
 
 def _status_links(q: BoardQuery, counts: dict[str, int]) -> list[dict[str, Any]]:
-    """One chip per status; following it filters by that status, dropping what would conflict."""
+    """One chip per status; following it filters by that status, dropping what would conflict.
+
+    Every status gets its chip, `shown` only while it counts something (or is the filter):
+    live counts then only change numbers (static/js/board.js shows and hides the chips)."""
     links = []
     for status in STATUSES:
         overrides = {"status": "" if q.status == status else status}
@@ -87,9 +90,10 @@ def _status_links(q: BoardQuery, counts: dict[str, int]) -> list[dict[str, Any]]
                 "count": counts.get(status, 0),
                 "active": q.status == status,
                 "query": q.querystring(**overrides),
+                "shown": bool(counts.get(status, 0) or q.status == status),
             }
         )
-    return [link for link in links if link["count"] or link["active"]]
+    return links
 
 
 def _context(request: HttpRequest, space_id: str, q: BoardQuery) -> dict[str, Any]:
@@ -119,6 +123,7 @@ def board(request: HttpRequest, space_id: str) -> HttpResponse:
     context["space"] = aws_spaces.get_space(space_id)
     context["counts"] = _status_links(q, status_counts(space_id))
     context["total"] = sum(status_counts(space_id).values())
+    context["live_notice"] = live.board_notice(space_id)
     if wants_fragment(request):
         return render(request, "tasks/board.html#board", context)
     return render(request, "tasks/board.html", context)

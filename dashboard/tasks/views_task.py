@@ -159,7 +159,9 @@ def detail(request: HttpRequest, space_id: str, task_id: str) -> HttpResponse:
     executions = []
     for execution in page["executions"]:
         journal = _journal(space_id, task_id, execution, query)
-        journal["pending"] = _pending(space_id, str(execution.get("executionId", "")))
+        execution_id = str(execution.get("executionId", ""))
+        journal["pending"] = _pending(space_id, execution_id)
+        journal["live_notice"] = live.journal_notice(space_id, execution_id)
         executions.append(journal)
     context = {
         "space": space,
@@ -170,6 +172,7 @@ def detail(request: HttpRequest, space_id: str, task_id: str) -> HttpResponse:
         "more_executions": bool(page.get("nextToken")),
         "query": query,
         "record_types": RECORD_TYPES,
+        "live_notice": live.task_notice(space_id, task_id),
         **_linked(space_id, task),
     }
     if wants_fragment(request):

@@ -43,18 +43,98 @@
 
   // Live indicator and full re-render after a websocket reconnects (delivery is at-most-once).
   var opened = false;
+  var LABELS = { live: "Live", reconnecting: "Reconnecting…", off: "Not live: reload the page" };
   function setLive(state) {
     var el = document.getElementById("live-status");
     if (!el) return;
     el.hidden = false;
     el.dataset.state = state;
-    el.querySelector(".live-label").textContent = state === "live" ? "Live" : "Reconnecting…";
+    el.querySelector(".live-label").textContent = LABELS[state];
   }
+  // Requests in flight, so live updates never pull the ground from under them: a pushed
+  // fragment does not replace an element holding one (its own answer is about to, and a
+  // detached element could not place that answer), and a resync waits until none is left.
+  var inflight = new Map(); // element -> when its request started
+  var resyncWanted = false;
+  var inMessage = false;
+  function busy(except) {
+    var now = Date.now();
+    var found = false;
+    inflight.forEach(function (since, elt) {
+      // A request from an element gone from the page (or stuck) no longer counts.
+      if (!elt.isConnected || now - since > 30000) { inflight.delete(elt); return; }
+      if (elt !== except && !elt.hasAttribute("data-live-resync")) found = true;
+    });
+    return found;
+  }
+  function resync() {
+    if (busy()) { resyncWanted = true; return; }
+    resyncWanted = false;
+    document.body.dispatchEvent(new CustomEvent("console:resync"));
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    inflight.set(event.detail.elt, Date.now());
+  });
+  ["htmx:afterRequest", "htmx:sendError", "htmx:timeout", "htmx:sendAbort"].forEach(function (name) {
+    document.addEventListener(name, function (event) {
+      inflight.delete(event.detail.elt);
+      if (resyncWanted && !busy()) resync();
+    });
+  });
+  // A resync answer that arrives while the person started something else waits for it.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (elt && elt.hasAttribute && elt.hasAttribute("data-live-resync") && busy(elt)) {
+      event.detail.shouldSwap = false;
+      resyncWanted = true;
+    }
+  });
+  document.addEventListener("htmx:wsBeforeMessage", function () { inMessage = true; });
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    if (!inMessage) return;
+    var target = event.detail.target;
+    inflight.forEach(function (since, elt) {
+      if (target.contains(elt)) event.detail.shouldSwap = false;
+    });
+  });
+
+  // Reconnect soon, but spread out and never more than 30 s apart: half the delay fixed, half
+  // random, doubling per failed attempt (htmx's default waits up to 64 s).
+  if (window.htmx) {
+    htmx.config.wsReconnectDelay = function (retries) {
+      var ceiling = Math.min(30000, 500 * Math.pow(2, retries));
+      return ceiling / 2 + Math.random() * ceiling / 2;
+    };
+  }
+
   document.addEventListener("htmx:wsOpen", function () {
     setLive("live");
-    if (opened) document.body.dispatchEvent(new CustomEvent("console:resync"));
+    if (opened) resync();
     opened = true;
   });
-  document.addEventListener("htmx:wsClose", function () { setLive("reconnecting"); });
+  document.addEventListener("htmx:wsClose", function (event) {
+    var code = event.detail && event.detail.event ? event.detail.event.code : 0;
+    // 4xxx: the server refused the socket for good (signed out, no such page): htmx stops.
+    setLive(code >= 4000 ? "off" : "reconnecting");
+    // A clean close from a server going away (1000/1001) is not retried by htmx: retry here.
+    if ((code === 1000 || code === 1001) && event.detail.socketWrapper && !unloading) {
+      setTimeout(function () {
+        if (document.body.contains(event.target)) event.detail.socketWrapper.reconnect();
+      }, htmx.config.wsReconnectDelay(1));
+    }
+  });
   document.addEventListener("htmx:wsError", function () { setLive("reconnecting"); });
+  var unloading = false;
+  window.addEventListener("pagehide", function () { unloading = true; });
+
+  // The server asks for a full re-render when the tab may have missed something (its first
+  // poll of a resource came after the page was rendered): <div id="live-sync" data-resync>.
+  document.addEventListener("htmx:wsAfterMessage", function () {
+    inMessage = false;
+    var sync = document.getElementById("live-sync");
+    if (sync && sync.hasAttribute("data-resync")) {
+      sync.removeAttribute("data-resync");
+      resync();
+    }
+  });
 })();
