@@ -154,3 +154,24 @@ def test_a_board_of_a_missing_space_is_a_friendly_404(viewer_client, db):
     response = viewer_client.get("/spaces/does-not-exist/tasks/")
     assert response.status_code == 404
     assert b"Traceback" not in response.content
+
+
+def test_counts_come_from_the_board_watch_while_it_polls(viewer_client, space, tasks, monkeypatch):
+    from django.core.cache import cache
+
+    from dashboard.live import store
+    from dashboard.tasks import live
+
+    key = live.board_key(space["agentSpaceId"])
+    cache.delete(f"board-counts:{space['agentSpaceId']}")
+    store.save(key, {live.COUNTS: {"IN_PROGRESS": 7, "COMPLETED": 2}})
+    assert store.claim_lease(key, "poller-token", 30)
+    listed = []
+    real = aws_tasks.iter_tasks
+    monkeypatch.setattr(aws_tasks, "iter_tasks", lambda *a, **k: listed.append(a) or real(*a, **k))
+    body = viewer_client.get(_url(space)).content.decode()
+    assert "9 tasks" in body  # the watch's figures, not a recount
+    assert listed == []
+    store.release_lease(key, "poller-token")
+    body = viewer_client.get(_url(space)).content.decode()
+    assert "5 tasks" in body and listed  # nobody polls: counted afresh

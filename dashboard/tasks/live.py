@@ -159,6 +159,17 @@ def counts_of(items: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     return dict(Counter(str(item.get("status")) for item in items))
 
 
+def watched_counts(space_id: str) -> dict[str, int] | None:
+    """Tasks per status from the board watch, while a poller keeps them current (a lease is
+    held, so the snapshot is at most one interval old); None when nobody watches the board."""
+    key = board_key(space_id)
+    if store.lease_holder(key) is None:
+        return None
+    state = store.load(key)
+    items = state["items"] if state else None
+    return items.get(COUNTS) if items else None
+
+
 def fetch_board(space_id: str) -> dict[str, Any]:
     """{taskId: row, ..., "#counts": {status: n}} for the whole space."""
     items: dict[str, Any] = {}

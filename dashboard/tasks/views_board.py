@@ -7,7 +7,6 @@ import datetime as dt
 import io
 import json
 import logging
-from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -57,12 +56,16 @@ EXPORT_COLUMNS = [
 
 
 def status_counts(space_id: str) -> dict[str, int]:
-    """Tasks per status over the whole space. Counting needs every task, so the figures are
-    shared through the cache for one live-poll interval rather than recounted per page view."""
+    """Tasks per status over the whole space. Counting needs every task: while the board is
+    watched, the watch's poller has counted them already (no AWS call here); otherwise the
+    figures are shared through the cache for one live-poll interval."""
+    watched = live.watched_counts(space_id)
+    if watched is not None:
+        return watched
     key = f"board-counts:{space_id}"
     counts = cache.get(key)
     if counts is None:
-        counts = dict(Counter(task["status"] for task in aws_tasks.iter_tasks(space_id)))
+        counts = live.counts_of(aws_tasks.iter_tasks(space_id))
         cache.set(key, counts, timeout=getattr(settings, "LIVE_POLL_INTERVAL", 5.0))
     return counts
 
@@ -121,8 +124,9 @@ def board(request: HttpRequest, space_id: str) -> HttpResponse:
         return render(request, "tasks/board.html#page", _context(request, space_id, q))
     context = _context(request, space_id, q)
     context["space"] = aws_spaces.get_space(space_id)
-    context["counts"] = _status_links(q, status_counts(space_id))
-    context["total"] = sum(status_counts(space_id).values())
+    counts = status_counts(space_id)
+    context["counts"] = _status_links(q, counts)
+    context["total"] = sum(counts.values())
     context["live_notice"] = live.board_notice(space_id)
     if wants_fragment(request):
         return render(request, "tasks/board.html#board", context)
