@@ -19,3 +19,20 @@ def is_web_url(value: object) -> bool:
     """Only http(s) links are rendered as links (no javascript: or data: from API data)."""
     text = str(value or "").strip().lower()
     return text.startswith("https://") or text.startswith("http://")
+
+
+@register.filter
+def markdown(value: object) -> str:
+    """Untrusted Markdown (agent output) as sanitized HTML; see dashboard/core/markdown.py."""
+    from dashboard.core.markdown import render_markdown
+
+    return render_markdown(str(value) if value is not None else "")
+
+
+@register.inclusion_tag("includes/space_tabs.html", takes_context=True)
+def space_tabs(context: template.Context, space_id: str) -> dict[str, object]:
+    """The tabs of one agent space's pages (registered by each app, see dashboard/core/nav.py)."""
+    from dashboard.core.nav import space_entries
+
+    request = context.get("request")
+    return {"tabs": space_entries(request, space_id) if request is not None and space_id else []}
