@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from . import roles
+from . import nav, roles
 
 
 def console(request: HttpRequest) -> dict[str, Any]:
@@ -15,4 +15,5 @@ def console(request: HttpRequest) -> dict[str, Any]:
         "role": roles.role_of(user) if user is not None else None,
         "can_operate": user is not None and roles.has_role(user, roles.OPERATOR),
         "can_admin": user is not None and roles.has_role(user, roles.ADMIN),
+        "main_nav": nav.main_entries(request) if user is not None else [],
     }

@@ -5,3 +5,9 @@ class SpacesConfig(AppConfig):
     name = "dashboard.spaces"
     label = "spaces"
     verbose_name = "Agent spaces"
+
+    def ready(self) -> None:
+        from dashboard.core import nav
+
+        nav.main_link("Agent spaces", "spaces:list", order=10, match=("spaces", "tasks"))
+        nav.space_tab("Overview", "spaces:detail", order=10, match=("spaces:detail",))

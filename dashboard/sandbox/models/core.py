@@ -1,5 +1,4 @@
-"""The sandbox's world, kept in the console's database so it survives restarts and every
-process of a deployment sees the same state."""
+"""Agent spaces, tags, backlog tasks, executions, journal records and approvals."""
 
 from __future__ import annotations
 

@@ -1,0 +1,31 @@
+"""Navigation contributed by the apps: the top bar and an agent space's tabs."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+
+def test_the_top_bar_shows_agent_spaces_to_everyone(viewer_client):
+    html = viewer_client.get(reverse("spaces:list")).content.decode()
+    assert f'<a href="{reverse("spaces:list")}" aria-current="page">Agent spaces</a>' in html
+    assert "Audit log" not in html
+
+
+def test_the_top_bar_shows_the_audit_log_to_admins(admin_client):
+    html = admin_client.get(reverse("spaces:list")).content.decode()
+    assert f'href="{reverse("audit-log")}"' in html
+
+
+def test_space_pages_show_their_tabs_with_the_current_one_marked(viewer_client, space):
+    space_id = space["agentSpaceId"]
+    html = viewer_client.get(reverse("spaces:detail", args=[space_id])).content.decode()
+    assert 'class="space-tabs"' in html
+    assert (
+        f'<a href="{reverse("spaces:detail", args=[space_id])}" aria-current="page">Overview'
+        in html
+    )
+    board = reverse("tasks:board", args=[space_id])
+    assert f'<a href="{board}">Board</a>' in html
+
+    html = viewer_client.get(board).content.decode()
+    assert f'<a href="{board}" aria-current="page">Board</a>' in html
