@@ -29,3 +29,24 @@ def test_space_pages_show_their_tabs_with_the_current_one_marked(viewer_client, 
 
     html = viewer_client.get(board).content.decode()
     assert f'<a href="{board}" aria-current="page">Board</a>' in html
+
+
+def test_section_tabs_render_registered_links_by_role(rf, viewer_user, admin_user):
+    from django.template import Context, Template
+
+    from dashboard.core import nav, roles
+
+    nav.section_tab("test-area", "Audit", "audit-log", order=1, role=roles.ADMIN)
+    nav.section_tab("test-area", "Spaces", "spaces:list", order=2)
+    try:
+        template = Template('{% load console %}{% section_tabs "test-area" %}')
+        request = rf.get(reverse("spaces:list"))
+        request.resolver_match = None
+        request.user = viewer_user
+        html = template.render(Context({"request": request}))
+        assert "Spaces" in html and "Audit" not in html
+        request.user = admin_user
+        html = template.render(Context({"request": request}))
+        assert html.index("Audit") < html.index("Spaces")
+    finally:
+        nav.SECTIONS.pop("test-area", None)

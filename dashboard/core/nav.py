@@ -1,8 +1,8 @@
 """The console's navigation, contributed by each app rather than written into base.html.
 
-Two lists: the top bar (`main_link`) and the tabs shown on every page of one agent space
-(`space_tab`). An app registers its links in its AppConfig.ready(), so adding an area touches no
-shared template:
+The top bar (`main_link`), the tabs shown on every page of one agent space (`space_tab`), and
+the tabs of other multi-page areas such as AgentCore (`section_tab`). An app registers its links
+in its AppConfig.ready(), so adding an area touches no shared template:
 
     class ChatConfig(AppConfig):
         def ready(self) -> None:
@@ -42,6 +42,8 @@ class Link:
 
 MAIN: list[Link] = []
 SPACE_TABS: list[Link] = []
+# Tabs of other areas, by section name (e.g. "agentcore"): pages without URL arguments.
+SECTIONS: dict[str, list[Link]] = {}
 
 
 def _add(links: list[Link], link: Link) -> None:
@@ -65,6 +67,20 @@ def space_tab(
     _add(SPACE_TABS, Link(label, url_name, order, role, match))
 
 
+def section_tab(
+    section: str,
+    label: str,
+    url_name: str,
+    *,
+    order: int,
+    role: str = roles.VIEWER,
+    match: tuple[str, ...] = (),
+) -> None:
+    """A tab of `section` (shown with `{% section_tabs "<section>" %}`), to a page without
+    arguments."""
+    _add(SECTIONS.setdefault(section, []), Link(label, url_name, order, role, match))
+
+
 def _entries(links: list[Link], request: HttpRequest, *args: str) -> list[dict[str, Any]]:
     user = getattr(request, "user", None)
     out = []
@@ -85,3 +101,7 @@ def main_entries(request: HttpRequest) -> list[dict[str, Any]]:
 
 def space_entries(request: HttpRequest, space_id: str) -> list[dict[str, Any]]:
     return _entries(SPACE_TABS, request, space_id)
+
+
+def section_entries(request: HttpRequest, section: str) -> list[dict[str, Any]]:
+    return _entries(SECTIONS.get(section, []), request)

@@ -36,3 +36,15 @@ def space_tabs(context: template.Context, space_id: str) -> dict[str, object]:
 
     request = context.get("request")
     return {"tabs": space_entries(request, space_id) if request is not None and space_id else []}
+
+
+@register.inclusion_tag("includes/space_tabs.html", takes_context=True)
+def section_tabs(context: template.Context, section: str) -> dict[str, object]:
+    """The tabs of an area such as "agentcore" (see dashboard/core/nav.py)."""
+    from dashboard.core.nav import section_entries
+
+    request = context.get("request")
+    return {
+        "tabs": section_entries(request, section) if request is not None else [],
+        "label": section,
+    }
