@@ -52,20 +52,6 @@ def delete_space(space_id: str) -> None:
 
 def space_arn(space_id: str) -> str:
     """The ARN tags are addressed by (region and account of the caller's credentials)."""
-    from .clients import client
-    from .identity import account_id
+    from .tags import resource_arn
 
-    region = client(SERVICE).meta.region_name
-    return f"arn:aws:aidevops:{region}:{account_id()}:agentspace/{space_id}"
-
-
-def list_tags(arn: str) -> dict[str, str]:
-    return call(SERVICE, "ListTagsForResource", resourceArn=arn).get("tags", {})
-
-
-def tag(arn: str, tags: dict[str, str]) -> None:
-    call(SERVICE, "TagResource", resourceArn=arn, tags=tags)
-
-
-def untag(arn: str, keys: list[str]) -> None:
-    call(SERVICE, "UntagResource", resourceArn=arn, tagKeys=keys)
+    return resource_arn("agentspace", space_id)

@@ -4,8 +4,7 @@ from typing import Any
 
 from django import forms
 
-from dashboard.aws.model import service_model, shape_constraint
-from dashboard.core.forms import model_field, model_validator
+from dashboard.core.forms import model_field
 
 SERVICE = "devops-agent"
 
@@ -83,30 +82,3 @@ class SpaceForm(forms.Form):
             if value != (current.get(member) or ""):
                 out[member] = value
         return out
-
-
-_TAGS = service_model(SERVICE).shape_for("Tags")
-_TAG_KEY = shape_constraint("key", _TAGS.key, required=True)
-_TAG_VALUE = shape_constraint("value", _TAGS.value)
-
-
-class TagForm(forms.Form):
-    key = forms.CharField(
-        label="Key",
-        max_length=_TAG_KEY.max,
-        validators=[model_validator(_TAG_KEY)],
-        help_text="Up to 128 letters, digits, spaces and _ . : / = + - @",
-    )
-    value = forms.CharField(
-        label="Value",
-        required=False,
-        max_length=_TAG_VALUE.max,
-        validators=[model_validator(_TAG_VALUE)],
-        help_text="Up to 256 characters; may be empty.",
-    )
-
-    def clean_key(self) -> str:
-        key = self.cleaned_data["key"]
-        if key.lower().startswith("aws:"):
-            raise forms.ValidationError("Keys starting with aws: are reserved by AWS.")
-        return key

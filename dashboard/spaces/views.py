@@ -7,18 +7,19 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from dashboard.aws import errors
 from dashboard.aws import spaces as aws_spaces
 from dashboard.core import roles
 from dashboard.core.audit import audited
+from dashboard.core.tags import TagForm, Taggable, add_view, remove_view
+from dashboard.core.tags import card as tags_card
 from dashboard.core.views import wants_fragment
 
 from . import live
-from .forms import LOCALES, SERVICE, SpaceForm, TagForm
+from .forms import LOCALES, SERVICE, SpaceForm
 
 PAGE_SIZE = 25
 
@@ -69,12 +70,7 @@ def space_create(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def space_detail(request: HttpRequest, space_id: str) -> HttpResponse:
-    space, tags = aws_spaces.describe_space(space_id)
-    return render(
-        request,
-        "spaces/detail.html",
-        {"space": space, "tags": sorted(tags.items()), "tag_form": TagForm()},
-    )
+    return _detail_page(request, space_id)
 
 
 @require_http_methods(["GET", "POST"])
@@ -142,55 +138,22 @@ def space_delete(request: HttpRequest, space_id: str) -> HttpResponse:
     return render(request, "spaces/delete.html", context)
 
 
-def _tags_response(request: HttpRequest, space_id: str, form: TagForm, status: int = 200) -> Any:
-    if request.htmx:
-        space, tags = aws_spaces.describe_space(space_id)
-        return render(
-            request,
-            "spaces/detail.html#tags",
-            {"space": space, "tags": sorted(tags.items()), "tag_form": form},
-            status=status,
-        )
-    if form.errors:
-        space, tags = aws_spaces.describe_space(space_id)
-        return render(
-            request,
-            "spaces/detail.html",
-            {"space": space, "tags": sorted(tags.items()), "tag_form": form},
-            status=status,
-        )
-    return redirect(reverse("spaces:detail", kwargs={"space_id": space_id}) + "#tags")
+def _detail_page(
+    request: HttpRequest, space_id: str, tag_form: TagForm | None = None
+) -> HttpResponse:
+    space, tags = aws_spaces.describe_space(space_id)
+    context = {"space": space, "tags_card": tags_card(SPACE_TAGS, space_id, tags, tag_form)}
+    return render(request, "spaces/detail.html", context)
 
 
-@require_POST
-@roles.role_required(roles.ADMIN)
-def tag_add(request: HttpRequest, space_id: str) -> HttpResponse:
-    form = TagForm(request.POST)
-    if form.is_valid():
-        tags = {form.cleaned_data["key"]: form.cleaned_data["value"]}
-        arn = aws_spaces.space_arn(space_id)
-        try:
-            with audited(request, SERVICE, "TagResource", arn, {"resourceArn": arn, "tags": tags}):
-                aws_spaces.tag(arn, tags)
-        except errors.ValidationFailed as exc:
-            form.add_error(None, exc.message)
-        else:
-            if not request.htmx:  # htmx shows the new tag in place; no stale message later
-                messages.success(request, f"Tag {form.cleaned_data['key']} saved.")
-            return _tags_response(request, space_id, TagForm())
-    return _tags_response(request, space_id, form, status=200)
-
-
-@require_POST
-@roles.role_required(roles.ADMIN)
-def tag_remove(request: HttpRequest, space_id: str) -> HttpResponse:
-    key = request.POST.get("key", "")
-    if key:
-        arn = aws_spaces.space_arn(space_id)
-        with audited(
-            request, SERVICE, "UntagResource", arn, {"resourceArn": arn, "tagKeys": [key]}
-        ):
-            aws_spaces.untag(arn, [key])
-        if not request.htmx:
-            messages.success(request, f"Tag {key} removed.")
-    return _tags_response(request, space_id, TagForm())
+SPACE_TAGS = Taggable(
+    kind="agentspace",
+    url_kwarg="space_id",
+    detail_url="spaces:detail",
+    add_url="spaces:tag-add",
+    remove_url="spaces:tag-remove",
+    tags=lambda space_id: aws_spaces.describe_space(space_id)[1],
+    page=_detail_page,
+)
+tag_add = add_view(SPACE_TAGS)
+tag_remove = remove_view(SPACE_TAGS)
