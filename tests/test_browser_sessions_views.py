@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
-from django.test import override_settings
 
 from dashboard.aws import browser as aws_browser
 from dashboard.core.models import AuditEntry
@@ -142,7 +141,7 @@ def test_the_live_view_page_shows_status_viewport_and_streams(viewer_client):
     response = viewer_client.get(_url(session))
     assert response.status_code == 200
     body = response.content.decode()
-    assert "1024 × 600 px" in body
+    assert "1024 x 600 px" in body
     assert "1200 s" in body
     assert "Enabled: the agent drives the browser" in body
     assert f'ws-connect="/ws/agentcore/browsers/{SYSTEM}/sessions/{session["sessionId"]}/"' in body
