@@ -178,7 +178,7 @@ async def test_an_ended_session_has_no_stream(streams, no_chromium):
     session = await sync_to_async(_start)()
     await sync_to_async(aws_browser.stop_session)(SYSTEM, session["sessionId"])
     error, code = await _refusal(await streams(await sync_to_async(_live_view)(session)))
-    assert code == 4410
+    assert code == 4410 and "TERMINATED" in error["message"]
 
 
 # --- generated frames (no Chromium) ------------------------------------------------------

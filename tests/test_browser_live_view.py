@@ -165,7 +165,7 @@ async def test_the_url_goes_only_to_the_requesting_socket_never_to_a_group(
         {"action": "take"},
     )
     for socket in (vera, oscar):
-        while "has control" not in (message := await socket.receive_from(timeout=5)):
+        while "has control" not in await socket.receive_from(timeout=5):
             pass
     assert group_messages
     assert not any("X-Amz-Signature" in str(m) for m in group_messages)
