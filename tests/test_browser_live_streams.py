@@ -156,7 +156,7 @@ async def test_a_url_valid_longer_than_300_seconds_is_refused(streams, no_chromi
         session["streams"]["liveViewStream"]["streamEndpoint"], "http://testserver"
     )
     request = AWSRequest(method="GET", url=endpoint)
-    credentials = ReadOnlyCredentials(sigv4.ACCESS_KEY_ID, sigv4.SECRET_ACCESS_KEY, None)
+    credentials = ReadOnlyCredentials(sigv4.ACCESS_KEY_ID, sigv4.secret_access_key(), None)
     SigV4QueryAuth(credentials, "bedrock-agentcore", "us-east-1", expires=301).add_auth(request)
     error, code = await _refusal(await streams(request.url))
     assert code == 4403 and "300" in error["message"]

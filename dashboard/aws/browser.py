@@ -98,9 +98,9 @@ def _aws_session(profile: str, region: str) -> boto3.session.Session:
 
 def _credentials() -> ReadOnlyCredentials:
     if settings.DASHBOARD_BACKEND == "sandbox":
-        from dashboard.sandbox.sigv4 import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+        from dashboard.sandbox.sigv4 import ACCESS_KEY_ID, secret_access_key
 
-        return ReadOnlyCredentials(ACCESS_KEY_ID, SECRET_ACCESS_KEY, None)
+        return ReadOnlyCredentials(ACCESS_KEY_ID, secret_access_key(), None)
     try:
         with _lock:
             found = _aws_session(settings.AWS_PROFILE, settings.AWS_REGION).get_credentials()

@@ -64,8 +64,12 @@ UNAVAILABLE = 4503
 def _load(browser_id: str, session_id: str) -> BrowserSession | None:
     from .ops.agentcore_browser import expire
 
-    with transaction.atomic():
-        expire(timezone.now())
+    now = timezone.now()
+    # Looked at every second by every open stream: take SQLite's write lock only when a
+    # session is actually due to time out.
+    if BrowserSession.objects.filter(status=BrowserSession.READY, expires_at__lte=now).exists():
+        with transaction.atomic():
+            expire(now)
     return BrowserSession.objects.filter(pk=session_id, browser_identifier=browser_id).first()
 
 

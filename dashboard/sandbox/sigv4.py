@@ -4,7 +4,8 @@ The REST API of the sandbox takes any signature (it has no secrets to check). It
 stream endpoints are different: a live-view URL is a bearer credential handed to a browser
 page, and an automation endpoint drives a real Chromium, so the sandbox checks them as AWS
 does: the signature must be made with the sandbox's credential below (the one the console's
-sandbox clients sign with), for service `bedrock-agentcore`, and must not have expired.
+sandbox clients sign with; its secret derives from SECRET_KEY), for service
+`bedrock-agentcore`, and must not have expired.
 
 Both forms are accepted: query authentication (a presigned URL, `X-Amz-Signature` in the query,
 as `generate_live_view_url` makes) and header authentication (`Authorization` and
@@ -22,7 +23,6 @@ from urllib.parse import parse_qsl, quote
 import regex
 
 ACCESS_KEY_ID = "ASIASANDBOX"
-SECRET_ACCESS_KEY = "sandbox-secret"
 SERVICE = "bedrock-agentcore"
 # As the AgentCore SDK's generate_live_view_url: a live-view URL lives at most five minutes.
 MAX_EXPIRES = 300
@@ -34,6 +34,21 @@ _AUTH_HEADER = regex.compile(
     r"AWS4-HMAC-SHA256\s+Credential=(?P<credential>[^,\s]+),\s*"
     r"SignedHeaders=(?P<signed>[^,\s]+),\s*Signature=(?P<signature>[0-9a-f]{64})"
 )
+
+
+def secret_access_key() -> str:
+    """The secret of the sandbox's credential, derived from SECRET_KEY.
+
+    A fixed, published secret would let anyone who reaches the console sign an automation
+    connection and drive a Chromium on its host. Derived from SECRET_KEY, only this deployment
+    (its console processes, its `manage.py shell`) can sign for its browser streams.
+    """
+    from django.conf import settings
+
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), b"agent-console sandbox credential", hashlib.sha256
+    )
+    return "sandbox-" + digest.hexdigest()[:32]
 
 
 class SignatureError(Exception):
@@ -170,7 +185,7 @@ def verify(
         ]
     )
     expected = hmac.new(
-        signing_key(SECRET_ACCESS_KEY, date, region, service),
+        signing_key(secret_access_key(), date, region, service),
         string_to_sign.encode(),
         hashlib.sha256,
     ).hexdigest()
