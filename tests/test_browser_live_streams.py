@@ -21,6 +21,7 @@ from botocore.credentials import ReadOnlyCredentials
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
+from django.db import connections
 
 from dashboard.asgi import application
 from dashboard.aws import browser as aws_browser
@@ -40,6 +41,14 @@ def _isolated():
     yield
     browser_host.stop_all()
     channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
+async def _close_thread_connections():
+    yield
+    # The thread sync_to_async runs ORM calls in keeps its connection; the test database can
+    # only be dropped once it is closed.
+    await sync_to_async(connections.close_all)()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from asgiref.sync import sync_to_async
 from channels.layers import channel_layers, get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 
 from dashboard.asgi import application
@@ -95,6 +95,9 @@ async def sockets():
     yield open_
     await asyncio.gather(*(c.disconnect() for c in opened), return_exceptions=True)
     await default_registry().shutdown()
+    # The thread sync_to_async runs ORM calls in keeps its connection; the test database can
+    # only be dropped once it is closed.
+    await sync_to_async(connections.close_all)()
 
 
 def _start(name: str = "watched") -> dict:
