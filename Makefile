@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-RUN_ENV := DASHBOARD_DEBUG=$${DASHBOARD_DEBUG:-1} DASHBOARD_HTTPS=$${DASHBOARD_HTTPS:-0}
+RUN_ENV := DASHBOARD_DEBUG=$${DASHBOARD_DEBUG:-1} DASHBOARD_HTTPS=$${DASHBOARD_HTTPS:-0} SANDBOX_STREAM_URL=$${SANDBOX_STREAM_URL:-http://$(HOST):$(PORT)}
 
 .PHONY: run test install install-test migrate seed admin-password lint format bench clean
 

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "dashboard.sandbox",
     "dashboard.spaces",
     "dashboard.tasks",
+    "dashboard.browser",
 ]
 
 MIDDLEWARE = [
@@ -245,6 +246,19 @@ SANDBOX_FAULTS = os.environ.get("SANDBOX_FAULTS", "")
 SANDBOX_ACCOUNT_ID = os.environ.get("SANDBOX_ACCOUNT_ID", "123456789012")
 # How fast the simulated agent works: 1.0 is a few minutes per investigation, 10 ten times faster.
 SANDBOX_PACE = envfloat("SANDBOX_PACE", 1.0)
+# Browser sessions: a real headless Chromium each when this file exists (else generated frames),
+# at most this many at once, their stream endpoints served by the console's daphne at this URL.
+SANDBOX_CHROMIUM = os.environ.get("SANDBOX_CHROMIUM", "/usr/bin/chromium")
+SANDBOX_BROWSER_MAX_SESSIONS = envint("SANDBOX_BROWSER_MAX_SESSIONS", 4)
+SANDBOX_STREAM_URL = os.environ.get("SANDBOX_STREAM_URL", "http://127.0.0.1:8000")
+
+# --- AgentCore browser live view ------------------------------------------------------------
+# A folder holding the Amazon DCV Web Client SDK (dcv.js and its dcv/ and lib/ folders).
+DCV_SDK_DIR = os.environ.get("DCV_SDK_DIR", "")
+# Lifetime of a presigned live-view URL (AgentCore allows at most 300 s).
+BROWSER_LIVE_VIEW_EXPIRES = envint("BROWSER_LIVE_VIEW_EXPIRES", 300)
+if not 10 <= BROWSER_LIVE_VIEW_EXPIRES <= 300:
+    raise ImproperlyConfigured("BROWSER_LIVE_VIEW_EXPIRES must be between 10 and 300 seconds")
 
 # --- Live updates ------------------------------------------------------------------------
 # Seconds between polls of a watched resource (one poller per resource across all processes).

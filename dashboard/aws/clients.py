@@ -91,12 +91,13 @@ def _core_session() -> botocore.session.Session:
 
 def _build(service: str) -> Any:
     if settings.DASHBOARD_BACKEND == "sandbox":
+        from dashboard.sandbox.sigv4 import ACCESS_KEY_ID, secret_access_key
         from dashboard.sandbox.transport import attach
 
         session = boto3.session.Session(
             botocore_session=_core_session(),
-            aws_access_key_id="ASIASANDBOX",
-            aws_secret_access_key="sandbox-secret",
+            aws_access_key_id=ACCESS_KEY_ID,
+            aws_secret_access_key=secret_access_key(),
             region_name=settings.AWS_REGION or SANDBOX_REGION,
         )
         client = session.client(service, config=_config())
