@@ -1,3 +1,10 @@
 """Emulated operations; importing this package registers them with the wire layer."""
 
-from . import backlog, devops_agent, journal  # noqa: F401
+from . import (  # noqa: F401
+    agentcore_identity,
+    agentcore_memory,
+    backlog,
+    devops_agent,
+    flows,
+    journal,
+)
