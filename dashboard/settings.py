@@ -101,6 +101,8 @@ INSTALLED_APPS = [
     "dashboard.sandbox",
     "dashboard.spaces",
     "dashboard.tasks",
+    "dashboard.agentcore",
+    "dashboard.flows",
 ]
 
 MIDDLEWARE = [

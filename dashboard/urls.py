@@ -16,6 +16,8 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("spaces/", include("dashboard.spaces.urls")),
     path("spaces/<str:space_id>/", include("dashboard.tasks.urls")),
+    path("agentcore/flows/", include("dashboard.flows.urls")),
+    path("agentcore/", include("dashboard.agentcore.urls")),
 ]
 
 handler403 = "dashboard.core.views.forbidden"
