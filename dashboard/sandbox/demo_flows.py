@@ -547,7 +547,7 @@ def _failing(start: dt.datetime) -> tuple[FlowExecution, Trace]:
             session,
         ),
     ]
-    _dependency(t, parts, after=31.5)
+    _dependency(t, parts, after=32.5)
     t.add(
         "nodeFailureEvent",
         {
