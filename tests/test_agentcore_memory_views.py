@@ -272,3 +272,15 @@ def test_api_text_is_escaped_everywhere(operator_client, viewer_client):
     )
     assert "<script>alert(1)" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_a_throttled_aws_is_said_with_a_retry_and_htmx_gets_an_alert(viewer_client, settings):
+    settings.SANDBOX_FAULTS = "throttle=1"
+    url = reverse("agentcore:memory-session", args=[MEMORY, PRIYA, CHECKOUT])
+    response = viewer_client.get(url)
+    assert response.status_code == 503
+    html = response.content.decode()
+    assert "AWS is busy" in html and "Retry" in html
+    response = viewer_client.get(url + "?next=abc", HTTP_HX_REQUEST="true")
+    assert response.status_code == 503
+    assert response["HX-Retarget"] == "#alerts"

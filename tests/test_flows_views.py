@@ -258,3 +258,9 @@ def test_the_timeline_merges_by_time_within_each_page():
     )
     assert [e["kind"] for e in rest["events"]][-1] == "flowOutputEvent"
     assert "flowInputEvent" not in [e["kind"] for e in rest["events"]]
+
+
+def test_an_unavailable_aws_is_said_with_a_retry(viewer_client, settings):
+    settings.SANDBOX_FAULTS = "error=1"
+    html = _page(viewer_client, _url("critical-checkout"), 503)
+    assert "AWS is unavailable" in html and "Retry" in html
