@@ -79,6 +79,8 @@ def test_the_chooser_opens_ids_and_reads_ids_out_of_an_execution_arn(viewer_clie
     arn = f"arn:aws:bedrock:us-east-1:123456789012:flow/{FLOW}/alias/{PROD}/execution/{execution}"
     response = viewer_client.get(reverse("flows:choose"), {"flow": arn, "execution": arn})
     assert response["Location"] == _url("critical-checkout")
+    response = viewer_client.get(reverse("flows:choose"), {"flow": "", "execution": arn})
+    assert response["Location"] == _url("critical-checkout")
 
 
 def test_the_chooser_explains_bad_ids_and_keeps_them(viewer_client, calls):

@@ -14,8 +14,12 @@ DEFAULT_PAGE = 100
 
 
 class ExecutionForm(forms.Form):
+    # Not required field by field: an execution ARN alone names all three (checked in clean).
     flow = forms.CharField(
-        label="Flow id or ARN", max_length=2048, help_text="10 characters, e.g. TRIAGEFL01."
+        label="Flow id or ARN",
+        max_length=2048,
+        required=False,
+        help_text="10 characters, e.g. TRIAGEFL01.",
     )
     alias = forms.CharField(
         label="Alias id",

@@ -57,7 +57,7 @@ def _choose_context(request: HttpRequest, form: ExecutionForm) -> dict[str, Any]
 
 @require_GET
 def choose(request: HttpRequest) -> HttpResponse:
-    if "flow" in request.GET:
+    if any(key in request.GET for key in ("flow", "alias", "execution")):
         form = ExecutionForm(request.GET)
         if form.is_valid():
             data = form.cleaned_data
