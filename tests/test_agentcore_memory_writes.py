@@ -201,3 +201,11 @@ def test_an_admin_deletes_a_record_after_confirming(admin_client):
     assert not MemoryRecord.objects.filter(pk=record.pk).exists()
     entry = AuditEntry.objects.get(operation="DeleteMemoryRecord")
     assert entry.detail["namespace"] == record.namespace
+
+
+def test_the_event_time_is_read_in_the_console_time_zone(operator_client):
+    html = operator_client.get(_create_url()).content.decode()
+    assert "Event time (UTC)" in html
+    assert _post(operator_client, timestamp="2026-05-01T08:30:15").status_code == 302
+    event = MemoryEvent.objects.get(client_token="tok-1")
+    assert event.event_timestamp == dt.datetime(2026, 5, 1, 8, 30, 15, tzinfo=dt.UTC)

@@ -91,7 +91,7 @@ class EventForm(forms.Form):
         help_text="The event a new branch starts after.",
     )
     timestamp = forms.DateTimeField(
-        label="Event time (UTC)",
+        label="Event time",
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}),
         help_text="Empty: now.",
@@ -110,6 +110,8 @@ class EventForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # A datetime-local value has no zone: it is read in the console's TIME_ZONE.
+        self.fields["timestamp"].label = f"Event time ({timezone.get_current_timezone_name()})"
         if not self.is_bound:
             self.initial.setdefault("client_token", str(uuid.uuid4()))
 
@@ -126,7 +128,7 @@ class EventForm(forms.Form):
         value = self.cleaned_data.get("timestamp")
         if value is None:
             return timezone.now()
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return value if value.tzinfo else timezone.make_aware(value)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
