@@ -102,6 +102,8 @@ INSTALLED_APPS = [
     "dashboard.spaces",
     "dashboard.tasks",
     "dashboard.browser",
+    "dashboard.agentcore",
+    "dashboard.flows",
 ]
 
 MIDDLEWARE = [

@@ -17,6 +17,8 @@ urlpatterns = [
     path("spaces/", include("dashboard.spaces.urls")),
     path("spaces/<str:space_id>/", include("dashboard.tasks.urls")),
     path("agentcore/browsers/", include("dashboard.browser.urls")),
+    path("agentcore/flows/", include("dashboard.flows.urls")),
+    path("agentcore/", include("dashboard.agentcore.urls")),
 ]
 
 handler403 = "dashboard.core.views.forbidden"

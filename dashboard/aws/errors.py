@@ -84,7 +84,9 @@ _CODES: dict[str, type[AwsError]] = {
     "ResourceNotFoundException": NotFound,
     "NotFoundException": NotFound,
     "ConflictException": Conflict,
+    "RetryableConflictException": Conflict,
     "ThrottlingException": Throttled,
+    "ThrottledException": Throttled,  # bedrock-agentcore's memory operations
     "TooManyRequestsException": Throttled,
     "Throttling": Throttled,
     "RequestLimitExceeded": Throttled,
@@ -95,10 +97,12 @@ _CODES: dict[str, type[AwsError]] = {
     "ExpiredTokenException": NotConfigured,
     "ValidationException": ValidationFailed,
     "InvalidParameterException": ValidationFailed,
+    "InvalidInputException": ValidationFailed,
     "ContentSizeExceededException": ValidationFailed,
     "ServiceQuotaExceededException": QuotaExceeded,
     "InternalServerException": Unavailable,
     "ServiceUnavailableException": Unavailable,
+    "ServiceException": Unavailable,
     "NotImplemented": Unavailable,
 }
 

@@ -4,15 +4,9 @@ process of a deployment sees the same state.
 One module per area of the emulated APIs; each is imported here so Django finds its models.
 """
 
+# ruff: noqa: F401 - imported so Django registers the models; one module per line.
+from .agentcore_identity import CredentialProvider, OAuth2Session, WorkloadIdentity
+from .agentcore_memory import Memory, MemoryEvent, MemoryRecord, MemorySession
 from .browser import BrowserSession
 from .core import AgentSpace, Approval, BacklogTask, Execution, JournalRecord, Tag
-
-__all__ = [
-    "AgentSpace",
-    "Approval",
-    "BacklogTask",
-    "BrowserSession",
-    "Execution",
-    "JournalRecord",
-    "Tag",
-]
+from .flows import FlowExecution, FlowExecutionEvent

@@ -1,3 +1,12 @@
 """Emulated operations; importing this package registers them with the wire layer."""
 
-from . import agentcore_browser, backlog, devops_agent, journal  # noqa: F401
+# One module per line, so areas added in parallel merge without conflicts.
+from . import (
+    agentcore_browser,  # noqa: F401
+    agentcore_identity,  # noqa: F401
+    agentcore_memory,  # noqa: F401
+    backlog,  # noqa: F401
+    devops_agent,  # noqa: F401
+    flows,  # noqa: F401
+    journal,  # noqa: F401
+)

@@ -66,6 +66,7 @@ class Command(BaseCommand):
         if large:
             self._large(large, tasks, force)
             return
+        self._agentcore()
         if spaces.list_spaces(max_results=1)["agentSpaces"] and not force:
             self.stdout.write("Sandbox already has agent spaces; not seeding.")
             return
@@ -82,6 +83,26 @@ class Command(BaseCommand):
                 f"Seeded {len(DEMO_SPACES)} demo agent spaces with {count} backlog tasks."
             )
         )
+
+    def _agentcore(self) -> None:
+        """AgentCore memories, workload identities and flow executions (each seeded once,
+        whatever the agent spaces say: additive to a sandbox seeded before they existed)."""
+        from dashboard.sandbox import demo_flows, demo_memory
+
+        now = timezone.now()
+        with transaction.atomic():
+            memory = demo_memory.seed_memories(now)
+            identities = demo_memory.seed_identities(now)
+            flows = demo_flows.seed_flows(now)
+        if memory["memories"] or identities or flows["executions"]:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Seeded {memory['memories']} AgentCore memories ({memory['events']} events, "
+                    f"{memory['records']} records), {identities} workload identities and "
+                    f"credential providers, {flows['executions']} flow executions "
+                    f"({flows['events']} trace events)."
+                )
+            )
 
     def _large(self, name: str, count: int, force: bool) -> None:
         if count < 1:

@@ -1,0 +1,47 @@
+from django.urls import path, register_converter
+
+from . import views, views_memory
+from .converters import ActorIdConverter
+
+register_converter(ActorIdConverter, "agentcore_actor")
+
+app_name = "agentcore"
+
+_SESSION = "memory/<str:memory_id>/actors/<agentcore_actor:actor_id>/sessions/<str:session_id>/"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("memory/", views_memory.choose, name="memory-choose"),
+    path("memory/<str:memory_id>/", views_memory.memory, name="memory"),
+    path(
+        "memory/<str:memory_id>/events/new/", views_memory.create_event, name="memory-event-create"
+    ),
+    path("memory/<str:memory_id>/records/", views_memory.records, name="memory-records"),
+    path(
+        "memory/<str:memory_id>/records/<str:record_id>/",
+        views_memory.record,
+        name="memory-record",
+    ),
+    path(
+        "memory/<str:memory_id>/records/<str:record_id>/delete/",
+        views_memory.delete_record,
+        name="memory-record-delete",
+    ),
+    path("memory/<str:memory_id>/search/", views_memory.search, name="memory-search"),
+    path(
+        "memory/<str:memory_id>/actors/<agentcore_actor:actor_id>/",
+        views_memory.actor,
+        name="memory-actor",
+    ),
+    path(_SESSION, views_memory.session, name="memory-session"),
+    path(_SESSION + "events/<str:event_id>/", views_memory.event, name="memory-event"),
+    path(
+        _SESSION + "events/<str:event_id>/delete/",
+        views_memory.delete_event,
+        name="memory-event-delete",
+    ),
+]
+
+# The pages under the Memory tab (it is marked current on each of them): names "memory*".
+MEMORY_VIEWS = tuple(
+    f"agentcore:{p.name}" for p in urlpatterns if p.name and p.name.startswith("memory")
+)

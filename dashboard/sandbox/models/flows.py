@@ -1,0 +1,52 @@
+"""Amazon Bedrock Flows executions (`bedrock-agent-runtime`) and the events of their traces.
+
+An event is stored as the API returns it: its union member (`kind`, e.g. "nodeInputEvent")
+and that member's body, timestamps as ISO text (turned back into datetimes by the output
+shape when served). An event whose timestamp is still in the future has not happened yet: a
+running execution's trace grows as wall-clock time passes.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class FlowExecution(models.Model):
+    execution_id = models.CharField(primary_key=True, max_length=36)
+    flow_id = models.CharField(max_length=10)
+    flow_alias_id = models.CharField(max_length=10)
+    flow_name = models.CharField(max_length=100, blank=True)
+    # What the execution is about, for the sandbox's suggestions (not an API field).
+    summary = models.CharField(max_length=200, blank=True)
+    started_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-started_at", "execution_id"]
+        indexes = [models.Index(fields=["flow_id", "flow_alias_id"], name="sandbox_flowexec_alias")]
+
+    def __str__(self) -> str:
+        return self.execution_id
+
+
+class FlowExecutionEvent(models.Model):
+    NODE = "Node"
+    FLOW = "Flow"
+
+    execution = models.ForeignKey(FlowExecution, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    event_type = models.CharField(max_length=8)  # Node | Flow (the API's eventType)
+    kind = models.CharField(max_length=40)
+    timestamp = models.DateTimeField()
+    body = models.JSONField()
+
+    class Meta:
+        ordering = ["execution", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["execution", "seq"], name="sandbox_flowevent_seq")
+        ]
+        indexes = [
+            models.Index(fields=["execution", "event_type", "seq"], name="sandbox_flowevent_type")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.execution_id}#{self.seq} {self.kind}"
