@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from django.test import override_settings
 
 from dashboard.aws import errors, identity, spaces
+from dashboard.aws import tags as aws_tags
 from dashboard.sandbox import wire
 from dashboard.sandbox.server import SandboxServer
 
@@ -178,7 +179,7 @@ def test_it_works_as_the_consoles_aws_backend_including_the_sts_account(server, 
         created = spaces.create_space(name="Through the backend", tags={"team": "ops"})
         space_id = created["agentSpaceId"]
         arn = spaces.space_arn(space_id)
-        spaces.tag(arn, {"env": "dev"})
+        aws_tags.tag(arn, {"env": "dev"})
         space, tags = spaces.describe_space(space_id)
         listed = spaces.list_spaces()
         with pytest.raises(errors.NotFound):
