@@ -7,3 +7,22 @@ One module per area of the emulated APIs; each is imported here so Django finds 
 from .core import AgentSpace, Approval, BacklogTask, Execution, JournalRecord, Tag
 
 __all__ = ["AgentSpace", "Approval", "BacklogTask", "Execution", "JournalRecord", "Tag"]
+
+# Private connections, Operator Apps, assets and usage limits (dashboard/configuration).
+from .configuration import (
+    Asset,
+    AssetFile,
+    AssetVersion,
+    OperatorAppFlow,
+    PrivateConnection,
+    UsageLimit,
+)
+
+__all__ += [
+    "Asset",
+    "AssetFile",
+    "AssetVersion",
+    "OperatorAppFlow",
+    "PrivateConnection",
+    "UsageLimit",
+]
