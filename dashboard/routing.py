@@ -2,6 +2,10 @@
 
 from django.urls import path
 
+from dashboard.configuration.consumers import (
+    PrivateConnectionConsumer,
+    PrivateConnectionsConsumer,
+)
 from dashboard.spaces.consumers import SpacesConsumer
 from dashboard.tasks.consumers import BoardConsumer, TaskConsumer
 
@@ -9,4 +13,6 @@ websocket_urlpatterns = [
     path("ws/spaces/", SpacesConsumer.as_asgi()),
     path("ws/spaces/<str:space_id>/board/", BoardConsumer.as_asgi()),
     path("ws/spaces/<str:space_id>/tasks/<str:task_id>/", TaskConsumer.as_asgi()),
+    path("ws/private-connections/", PrivateConnectionsConsumer.as_asgi()),
+    path("ws/private-connections/<str:name>/", PrivateConnectionConsumer.as_asgi()),
 ]
