@@ -206,9 +206,11 @@ def hexdump(data: bytes, limit: int = HEX_PREVIEW_BYTES) -> list[str]:
     return lines
 
 
-def file_preview(content: dict[str, Any], limit: int = PREVIEW_CHARS) -> dict[str, Any]:
+def file_preview(content: dict[str, Any], limit: int | None = None) -> dict[str, Any]:
     """How a file's content ({"text"} or {"bytes"}) is shown: as text (escaped by the
-    template, cut at `limit` characters) or, for binary data, as a hex dump of its start."""
+    template, cut at `limit` characters, PREVIEW_CHARS by default) or, for binary data, as a
+    hex dump of its start."""
+    limit = limit or PREVIEW_CHARS
     if content.get("text") is not None:
         text = str(content["text"])
         size = len(text.encode())

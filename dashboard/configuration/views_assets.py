@@ -99,23 +99,23 @@ def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
 
 
+def _sized(body: dict[str, Any]) -> dict[str, str]:
+    """A file body for the audit log: its size in place of its content."""
+    if "text" in body:
+        return {"text": f"[{len(body['text'].encode())} bytes]"}
+    return {"bytes": f"[{len(body['bytes'])} bytes]"}
+
+
 def _audit_content(content: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Content for the audit log: what was sent, by size, never the bytes themselves."""
+    """Content for the audit log, in the API's shape: what was sent, by size, never the
+    content itself."""
     if content is None:
         return None
     if "file" in content:
-        body = content["file"]["body"]
-        size = len(body["text"].encode()) if "text" in body else len(body["bytes"])
-        return {"file": {"path": content["file"]["path"], "size": size}}
+        return {"file": {"path": content["file"]["path"], "body": _sized(content["file"]["body"])}}
     if "zip" in content:
-        return {"zip": {"size": len(content["zip"]["zipFile"])}}
+        return {"zip": {"zipFile": f"[{len(content['zip']['zipFile'])} bytes]"}}
     return content
-
-
-def _body_size(body: dict[str, Any] | None) -> int | None:
-    if body is None:
-        return None
-    return len(body["text"].encode()) if "text" in body else len(body["bytes"])
 
 
 def _types_or_empty() -> tuple[list[dict[str, Any]], str]:
@@ -412,7 +412,7 @@ def file_create(request: HttpRequest, space_id: str, asset_id: str) -> HttpRespo
             "agentSpaceId": space_id,
             "assetId": asset_id,
             "path": path,
-            "size": _body_size(content),
+            "content": _sized(content),
             "metadata": metadata,
         }
         try:
@@ -476,7 +476,7 @@ def file_edit(request: HttpRequest, space_id: str, asset_id: str) -> HttpRespons
                 "agentSpaceId": space_id,
                 "assetId": asset_id,
                 "path": path,
-                "size": _body_size(new_content),
+                "content": _sized(new_content) if new_content is not None else None,
                 "metadata": metadata,
             }
             try:
