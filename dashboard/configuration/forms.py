@@ -607,6 +607,7 @@ class AssetForm(_ContentMixin, forms.Form):
         self.editing = editing
         if editing is not None:
             del self.fields["asset_type"]
+            self.fields["metadata"].label = "Metadata changes (JSON)"
             self.fields["metadata"].help_text = (
                 "Only the members you give change; the others keep their values. Set a member "
                 'to null to remove it, e.g. {"description": "New text", "owner": null}.'
