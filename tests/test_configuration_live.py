@@ -52,13 +52,22 @@ FORM = {
 }
 
 
+NAMES = ("grafana-prod", "mcp-tools", "doomed")
+
+
+def _forget_live_state() -> None:
+    # Only this module's keys: the cache may be a Redis database other test runs share.
+    keys = [live.list_key(), *(live.detail_key(name) for name in NAMES)]
+    cache.delete_many([f"live:{kind}:{key}" for key in keys for kind in ("snapshot", "lease")])
+
+
 @pytest.fixture(autouse=True)
 def _fresh_snapshots():
     # The list's key is the same in every test ("pconns"): a snapshot an earlier test left in
     # the cache would make this test's first poll announce that test's connections as gone.
-    cache.clear()
+    _forget_live_state()
     yield
-    cache.clear()
+    _forget_live_state()
 
 
 _LOCK = threading.RLock()
