@@ -3,6 +3,10 @@
 from django.urls import path
 
 from dashboard.browser.consumers import BrowserSessionConsumer
+from dashboard.configuration.consumers import (
+    PrivateConnectionConsumer,
+    PrivateConnectionsConsumer,
+)
 from dashboard.spaces.consumers import SpacesConsumer
 from dashboard.tasks.consumers import BoardConsumer, TaskConsumer
 
@@ -14,4 +18,6 @@ websocket_urlpatterns = [
         "ws/agentcore/browsers/<str:browser_id>/sessions/<str:session_id>/",
         BrowserSessionConsumer.as_asgi(),
     ),
+    path("ws/private-connections/", PrivateConnectionsConsumer.as_asgi()),
+    path("ws/private-connections/<str:name>/", PrivateConnectionConsumer.as_asgi()),
 ]

@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "dashboard.browser",
     "dashboard.agentcore",
     "dashboard.flows",
+    "dashboard.configuration",
 ]
 
 MIDDLEWARE = [

@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from dashboard.configuration import urls as configuration_urls
 from dashboard.core import views as core_views
 
 urlpatterns = [
@@ -19,6 +20,10 @@ urlpatterns = [
     path("agentcore/browsers/", include("dashboard.browser.urls")),
     path("agentcore/flows/", include("dashboard.flows.urls")),
     path("agentcore/", include("dashboard.agentcore.urls")),
+    path("private-connections/", include(configuration_urls.private_connections)),
+    path("usage/", include(configuration_urls.usage)),
+    path("spaces/<str:space_id>/operator-app/", include(configuration_urls.operator_app)),
+    path("spaces/<str:space_id>/assets/", include(configuration_urls.assets)),
 ]
 
 handler403 = "dashboard.core.views.forbidden"

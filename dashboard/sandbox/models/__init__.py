@@ -8,5 +8,13 @@ One module per area of the emulated APIs; each is imported here so Django finds 
 from .agentcore_identity import CredentialProvider, OAuth2Session, WorkloadIdentity
 from .agentcore_memory import Memory, MemoryEvent, MemoryRecord, MemorySession
 from .browser import BrowserSession
+from .configuration import (
+    Asset,
+    AssetFile,
+    AssetVersion,
+    OperatorAppFlow,
+    PrivateConnection,
+    UsageLimit,
+)
 from .core import AgentSpace, Approval, BacklogTask, Execution, JournalRecord, Tag
 from .flows import FlowExecution, FlowExecutionEvent

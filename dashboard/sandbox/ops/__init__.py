@@ -5,7 +5,9 @@ from . import (
     agentcore_browser,  # noqa: F401
     agentcore_identity,  # noqa: F401
     agentcore_memory,  # noqa: F401
+    assets,  # noqa: F401
     backlog,  # noqa: F401
+    configuration,  # noqa: F401
     devops_agent,  # noqa: F401
     flows,  # noqa: F401
     journal,  # noqa: F401

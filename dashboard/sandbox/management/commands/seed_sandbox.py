@@ -69,6 +69,7 @@ class Command(BaseCommand):
         self._agentcore()
         if spaces.list_spaces(max_results=1)["agentSpaces"] and not force:
             self.stdout.write("Sandbox already has agent spaces; not seeding.")
+            self._configuration()
             return
         now = timezone.now()
         count = 0
@@ -83,6 +84,17 @@ class Command(BaseCommand):
                 f"Seeded {len(DEMO_SPACES)} demo agent spaces with {count} backlog tasks."
             )
         )
+        self._configuration()
+
+    def _configuration(self) -> None:
+        """Private connections, Operator Apps and assets: each added once, when missing."""
+        from dashboard.aws.clients import SANDBOX_REGION, client
+        from dashboard.sandbox import demo_configuration
+
+        region = client("devops-agent").meta.region_name or SANDBOX_REGION
+        added = demo_configuration.seed(timezone.now(), settings.SANDBOX_ACCOUNT_ID, region)
+        if added:
+            self.stdout.write(self.style.SUCCESS("Seeded " + ", ".join(added) + "."))
 
     def _agentcore(self) -> None:
         """AgentCore memories, workload identities and flow executions (each seeded once,
