@@ -7,7 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from ..models import AgentSpace, Tag
+from ..models import AgentSpace, RegisteredService, Tag
 from ..wire import Context, SandboxError, operation
 from .paging import page
 
@@ -130,7 +130,7 @@ def delete_agent_space(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-_TAGGABLE = {"agentspace": AgentSpace}
+_TAGGABLE = {"agentspace": AgentSpace, "service": RegisteredService}
 
 
 def _check_resource(ctx: Context, arn: str) -> None:
@@ -142,7 +142,7 @@ def _check_resource(ctx: Context, arn: str) -> None:
     kind, _, ident = arn[len(prefix) :].partition("/")
     model = _TAGGABLE.get(kind)
     if model is None:
-        # Services and private connections arrive with later sandbox work.
+        # Private connections arrive with later sandbox work.
         raise SandboxError(
             "NotImplemented", f"The sandbox does not keep tags for {kind} resources yet"
         )
