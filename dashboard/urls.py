@@ -16,6 +16,8 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("spaces/", include("dashboard.spaces.urls")),
     path("spaces/<str:space_id>/", include("dashboard.tasks.urls")),
+    path("", include("dashboard.integrations.urls")),
+    path("sandbox/", include("dashboard.sandbox.urls")),
 ]
 
 handler403 = "dashboard.core.views.forbidden"
