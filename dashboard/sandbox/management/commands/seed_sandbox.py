@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dashboard.aws import spaces
-from dashboard.sandbox import demo
+from dashboard.sandbox import demo, demo_integrations
 from dashboard.sandbox.models import AgentSpace, BacklogTask
 
 DEMO_SPACES = [
@@ -66,13 +66,17 @@ class Command(BaseCommand):
         if large:
             self._large(large, tasks, force)
             return
-        if spaces.list_spaces(max_results=1)["agentSpaces"] and not force:
+        existing = spaces.list_spaces(max_results=len(DEMO_SPACES))["agentSpaces"]
+        if existing and not force:
             self.stdout.write("Sandbox already has agent spaces; not seeding.")
+            self._integrations(existing)  # added later: seeded once into an older sandbox
             return
         now = timezone.now()
         count = 0
+        made = []
         for index, demo_space in enumerate(DEMO_SPACES):
             created = spaces.create_space(**demo_space)
+            made.append(created)
             space = AgentSpace.objects.get(pk=created["agentSpaceId"])
             with transaction.atomic():
                 # One space waits for an approval; more would crowd the demo.
@@ -82,6 +86,12 @@ class Command(BaseCommand):
                 f"Seeded {len(DEMO_SPACES)} demo agent spaces with {count} backlog tasks."
             )
         )
+        self._integrations(made)
+
+    def _integrations(self, made: list[dict[str, Any]]) -> None:
+        linked = demo_integrations.seed(made)
+        if linked:
+            self.stdout.write(self.style.SUCCESS(f"Seeded services and {linked} associations."))
 
     def _large(self, name: str, count: int, force: bool) -> None:
         if count < 1:
