@@ -599,8 +599,9 @@ class ShapeForm(forms.Form):
                     self._error(_join(child_path, VARIANT), f"Choose one: {child.label}.")
                 elif child.required and not (child.kind == "secret" and self.keep_blank_secrets):
                     if child.kind == "struct":
-                        # Point at the required members inside it.
-                        self._collect(child, child_path, force=True)
+                        # Required: sent even when empty; its own required members are checked.
+                        value, _ = self._collect(child, child_path, force=True)
+                        out[child.name] = value or {}
                     elif child.kind in ("rows", "map"):
                         self._error(child_path, f"{child.label}: give at least one.")
                     else:
