@@ -28,6 +28,7 @@ SAMPLES: dict[str, str] = {
     r"[a-zA-Z0-9-]+": "Authorization",
     r"[a-zA-Z0-9_\s-]+": "main key",
     r"[a-zA-Z0-9._-]+": "sample.value",
+    r"[a-zA-Z0-9_.-]+": "MXxBUE18QVBQTElDQVRJT058MTIz",
     r"[\p{L}\p{N}\p{Z}._-]+": "Console client",
     r"[\p{L}\p{N} _-]+": "Sample service",
     r"[\p{L}\p{N}\p{P}\p{S}\p{Z}]+": "Sample description",

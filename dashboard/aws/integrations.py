@@ -11,7 +11,7 @@ from typing import Any
 
 from . import errors
 from .clients import call, collect
-from .model import service_model
+from .model import service_model, strip_credentials
 
 SERVICE = "devops-agent"
 # AWS accounts are associated with this built-in service (no registration).
@@ -43,17 +43,26 @@ def list_services(
     if next_token:
         params["nextToken"] = next_token
     page = call(SERVICE, "ListServices", **params)
-    return {"services": page.get("services", []), "nextToken": page.get("nextToken")}
+    return {
+        "services": [_service(s) for s in page.get("services", [])],
+        "nextToken": page.get("nextToken"),
+    }
+
+
+def _service(service: dict[str, Any]) -> dict[str, Any]:
+    # AWS may answer credentials it keeps (a SigV4 MCP server's custom header values): they
+    # go no further than here.
+    return strip_credentials(service_model(SERVICE).shape_for("RegisteredService"), service)
 
 
 def all_services() -> list[dict[str, Any]]:
-    return collect(SERVICE, "ListServices", "services", maxResults=100)
+    return [_service(s) for s in collect(SERVICE, "ListServices", "services", maxResults=100)]
 
 
 def get_service(service_id: str) -> tuple[dict[str, Any], dict[str, str]]:
     """The service and its tags (GetService answers both)."""
     answer = call(SERVICE, "GetService", serviceId=service_id)
-    return answer["service"], answer.get("tags") or {}
+    return _service(answer["service"]), answer.get("tags") or {}
 
 
 def register_service(service_type: str, details: dict[str, Any], **extra: Any) -> dict[str, Any]:

@@ -63,7 +63,7 @@ from botocore.model import Shape
 from django import forms
 
 from dashboard.aws import errors
-from dashboard.aws.model import Constraint, shape_constraint
+from dashboard.aws.model import NOT_CREDENTIALS, Constraint, shape_constraint
 
 from .forms import model_validator
 
@@ -72,7 +72,7 @@ ROWS = "_rows"
 MORE = "_more"  # the name of the "Add row" submit button; its value is the list's path
 
 # Sensitive in the model, but not credentials: shown and kept like any other input.
-PUBLIC_SENSITIVE = frozenset({"clientId", "clientName", "description", "customerEmail", "message"})
+PUBLIC_SENSITIVE = NOT_CREDENTIALS
 
 # Words in member names people spell otherwise.
 _WORDS = {
