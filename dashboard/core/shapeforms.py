@@ -273,8 +273,9 @@ def _node(
             return Node(kind="multichoice", choices=item_constraint.enum, **bounds, **base)
         return Node(kind="lines", constraint=item_constraint, **bounds, **base)
     if kind == "map":
-        key = _node("key", _join(path, "*.key"), shape.key, True, hints, label="Name")
-        value = _node("value", _join(path, "*.value"), shape.value, True, hints, label="Value")
+        # A row's name and value go together: the row's checks say so (no asterisks on them).
+        key = _node("key", _join(path, "*.key"), shape.key, False, hints, label="Name")
+        value = _node("value", _join(path, "*.value"), shape.value, False, hints, label="Value")
         rows = hint.rows or min(meta.get("max") or 3, 3)
         return Node(
             kind="map",
@@ -647,8 +648,12 @@ class ShapeForm(forms.Form):
             if not has_value and node.value.kind != "bool":
                 if node.value.kind == "secret" and self.keep_blank_secrets:
                     continue
-                self._error(_join(row, "value"), "Enter a value (or clear the name).")
-                continue
+                constraint = node.value.constraint
+                if constraint is not None and constraint.type == "string" and not constraint.min:
+                    value = ""  # the model allows an empty value (a tag's, for one)
+                else:
+                    self._error(_join(row, "value"), "Enter a value (or clear the name).")
+                    continue
             if key in mapping:
                 self._error(_join(row, "key"), f"{key} is given twice.")
                 continue
@@ -813,7 +818,10 @@ def only(layout: Node, path: str, variants: list[str] | tuple[str, ...]) -> Node
             kept = [by_name[v] for v in variants if v in by_name]
             if not kept:
                 raise ValueError(f"{path} has none of the variants {variants}")
-            return replace(node, children=kept, required=node.required or len(kept) == 1)
+            if len(kept) == 1:
+                # Nothing to choose: the one variant is what the (required) union sends.
+                return replace(node, children=[replace(kept[0], required=True)], required=True)
+            return replace(node, children=kept)
         if node.children:
             return replace(node, children=[rebuild(c) for c in node.children])
         return node

@@ -170,14 +170,23 @@ def register_hints(service_type: str) -> dict[str, Hint]:
             order=20,
             placeholder="arn:aws:kms:…:key/…",
         ),
-        "privateConnectionName": Hint(label="Private connection", order=21),
+        "privateConnectionName": Hint(
+            label="Private connection",
+            order=21,
+            help="Reach the service through this private connection (VPC) for every call.",
+        ),
         "targetUrlPrivateConnectionName": Hint(
-            label="Private connection for API calls only", order=22
+            label="Private connection for API calls only",
+            order=22,
+            help="Only for calls to the service itself; not together with Private connection.",
         ),
         "exchangeUrlPrivateConnectionName": Hint(
-            label="Private connection for token exchange only", order=23
+            label="Private connection for token exchange only",
+            order=23,
+            help="Only for OAuth token requests; not together with Private connection.",
         ),
-        "tags": Hint(order=30),
+        "tags": Hint(order=30, help="Tags on the service in AWS (key and value)."),
+        "tags.*.key": Hint(label="Key"),
         "*.returnToEndpoint": Hint(
             label="Return address",
             initial=_return_to(),

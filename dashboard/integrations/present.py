@@ -114,6 +114,9 @@ def association_row(
         "kind_name": _KIND_LABELS.get(kind) or catalog.type_name(kind),
         "service_label": service_label,
         "service_type": service_type,
+        "service_type_name": "AWS"
+        if service_type == catalog.AWS_SERVICE_ID
+        else (catalog.type_name(service_type) if service_type else ""),
         "service_known": service is not None,
         "summary": summary(kind, value),
     }
