@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "dashboard.agentcore",
     "dashboard.flows",
     "dashboard.configuration",
+    "dashboard.integrations",
 ]
 
 MIDDLEWARE = [

@@ -24,6 +24,8 @@ urlpatterns = [
     path("usage/", include(configuration_urls.usage)),
     path("spaces/<str:space_id>/operator-app/", include(configuration_urls.operator_app)),
     path("spaces/<str:space_id>/assets/", include(configuration_urls.assets)),
+    path("", include("dashboard.integrations.urls")),
+    path("sandbox/", include("dashboard.sandbox.urls")),
 ]
 
 handler403 = "dashboard.core.views.forbidden"

@@ -146,8 +146,10 @@ def reset_clients() -> None:
         _clients.clear()
 
 
-def call(service: str, operation: str, **params: Any) -> dict[str, Any]:
-    """Run `operation` (its model name, e.g. "CreateAgentSpace") and return the parsed output."""
+def call(service: str, operation: str, /, **params: Any) -> dict[str, Any]:
+    """Run `operation` (its model name, e.g. "CreateAgentSpace") and return the parsed output.
+
+    Positional-only: RegisterService has an input member named `service`."""
     try:
         method = getattr(client(service), xform_name(operation))
         response = method(**params)

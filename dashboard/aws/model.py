@@ -128,3 +128,32 @@ def redact(service: str, operation: str, params: dict[str, Any]) -> dict[str, An
     if shape is None:
         return {}
     return _redact_value(shape, params)
+
+
+# Members the models mark sensitive that are not credentials: an OAuth client id is public by
+# RFC 6749 §2.2; descriptions and e-mail addresses are personal data, not keys. Pages may show
+# them; logs and the audit log redact them with everything sensitive.
+NOT_CREDENTIALS = frozenset({"clientId", "clientName", "description", "customerEmail", "message"})
+
+
+def strip_credentials(shape: Shape, value: Any, name: str = "") -> Any:
+    """`value` (an answer shaped by `shape`) with every credential replaced by REDACTED, so no
+    page, template context or log line can hold one (sensitive map values included)."""
+    if value is None:
+        return None
+    if (
+        shape.metadata.get("sensitive")
+        and shape.type_name in ("string", "blob")
+        and name not in NOT_CREDENTIALS
+    ):
+        return REDACTED
+    if shape.type_name == "structure" and isinstance(value, dict):
+        return {
+            key: strip_credentials(shape.members[key], item, key) if key in shape.members else item
+            for key, item in value.items()
+        }
+    if shape.type_name == "list" and isinstance(value, list):
+        return [strip_credentials(shape.member, item, name) for item in value]
+    if shape.type_name == "map" and isinstance(value, dict):
+        return {key: strip_credentials(shape.value, item, name) for key, item in value.items()}
+    return value

@@ -10,5 +10,6 @@ from . import (
     configuration,  # noqa: F401
     devops_agent,  # noqa: F401
     flows,  # noqa: F401
+    integrations,  # noqa: F401
     journal,  # noqa: F401
 )

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from ..models import AgentSpace, PrivateConnection, Tag
+from ..models import AgentSpace, PrivateConnection, RegisteredService, Tag
 from ..wire import Context, SandboxError, operation
 from .paging import page
 
@@ -130,7 +130,11 @@ def delete_agent_space(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-_TAGGABLE = {"agentspace": AgentSpace, "private-connection": PrivateConnection}
+_TAGGABLE = {
+    "agentspace": AgentSpace,
+    "service": RegisteredService,
+    "private-connection": PrivateConnection,
+}
 
 
 def _check_resource(ctx: Context, arn: str) -> None:
@@ -142,7 +146,7 @@ def _check_resource(ctx: Context, arn: str) -> None:
     kind, _, ident = arn[len(prefix) :].partition("/")
     model = _TAGGABLE.get(kind)
     if model is None:
-        # Services arrive with later sandbox work.
+        # Every kind TagResource accepts is here; a new one would need its model.
         raise SandboxError(
             "NotImplemented", f"The sandbox does not keep tags for {kind} resources yet"
         )

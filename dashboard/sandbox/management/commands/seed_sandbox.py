@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dashboard.aws import spaces
-from dashboard.sandbox import demo
+from dashboard.sandbox import demo, demo_integrations
 from dashboard.sandbox.models import AgentSpace, BacklogTask
 
 DEMO_SPACES = [
@@ -67,14 +67,18 @@ class Command(BaseCommand):
             self._large(large, tasks, force)
             return
         self._agentcore()
-        if spaces.list_spaces(max_results=1)["agentSpaces"] and not force:
+        existing = spaces.list_spaces(max_results=len(DEMO_SPACES))["agentSpaces"]
+        if existing and not force:
             self.stdout.write("Sandbox already has agent spaces; not seeding.")
             self._configuration()
+            self._integrations(existing)  # added later: seeded once into an older sandbox
             return
         now = timezone.now()
         count = 0
+        made = []
         for index, demo_space in enumerate(DEMO_SPACES):
             created = spaces.create_space(**demo_space)
+            made.append(created)
             space = AgentSpace.objects.get(pk=created["agentSpaceId"])
             with transaction.atomic():
                 # One space waits for an approval; more would crowd the demo.
@@ -85,6 +89,7 @@ class Command(BaseCommand):
             )
         )
         self._configuration()
+        self._integrations(made)
 
     def _configuration(self) -> None:
         """Private connections, Operator Apps and assets: each added once, when missing."""
@@ -115,6 +120,11 @@ class Command(BaseCommand):
                     f"({flows['events']} trace events)."
                 )
             )
+
+    def _integrations(self, made: list[dict[str, Any]]) -> None:
+        linked = demo_integrations.seed(made)
+        if linked:
+            self.stdout.write(self.style.SUCCESS(f"Seeded services and {linked} associations."))
 
     def _large(self, name: str, count: int, force: bool) -> None:
         if count < 1:

@@ -1,0 +1,204 @@
+"""Registering services: every type RegisterService accepts, with every authorization variant
+its model allows, through the form generated from the model; invalid posts keep the input,
+lose the secrets and register nothing; OAuth 3LO sends the admin to the provider and back."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard.core.audit import AuditEntry
+from dashboard.core.shapeforms import walk
+from dashboard.integrations import catalog
+from dashboard.sandbox.models import PendingOAuth, RegisteredService
+from tests.integrations_support import post_data
+
+KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/6f1e8a52-3c1d-4b8e-9a55-0d7c2f1b9e43"
+THREE_LEGGED = ("oAuth3LO", "authorizationDiscovery")
+
+
+def _cases() -> list[tuple[str, str]]:
+    cases = []
+    for service_type in catalog.registrable_types():
+        layout = catalog.register_layout(service_type)
+        auth = next(
+            (
+                n
+                for n in walk(layout)
+                if n.kind == "union" and n.path.endswith(".authorizationConfig")
+            ),
+            None,
+        )
+        if auth is None:
+            cases.append((service_type, ""))
+        else:
+            cases.extend((service_type, variant.name) for variant in auth.children)
+    return cases
+
+
+CASES = _cases()
+
+
+def _post(service_type: str, variant: str, secrets: list[str] | None = None) -> dict:
+    layout = catalog.register_layout(service_type)
+    variants = {}
+    if variant:
+        variants[f"serviceDetails.{service_type}.authorizationConfig"] = variant
+    return post_data(layout, variants=variants, secrets=secrets)
+
+
+def test_every_registrable_type_and_variant_is_covered() -> None:
+    types = {t for t, _ in CASES}
+    assert types == set(catalog.registrable_types())
+    assert len(types) == 14
+    variants = {(t, v) for t, v in CASES}
+    assert ("mcpserver", "oAuth3LO") in variants
+    assert ("mcpserver", "customHeaders") in variants
+    assert ("remoteagent", "bearerToken") in variants
+    assert ("mcpserverdatadog", "authorizationDiscovery") in variants
+
+
+@pytest.mark.parametrize(("service_type", "variant"), CASES)
+def test_it_registers_each_type_with_each_authorization(admin_client, service_type, variant):
+    secrets: list[str] = []
+    data = _post(service_type, variant, secrets)
+    response = admin_client.post(f"/services/new/{service_type}/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    if variant in THREE_LEGGED:
+        assert response["Location"].startswith("/sandbox/oauth/authorize/")
+        assert not RegisteredService.objects.exists()
+        assert PendingOAuth.objects.count() == 1
+        return
+    service = RegisteredService.objects.get()
+    assert service.service_type == service_type
+    assert response["Location"] == f"/services/{service.pk}/"
+    page = admin_client.get(response["Location"]).content.decode()
+    for secret in secrets:
+        assert secret not in page
+    entry = AuditEntry.objects.get(operation="RegisterService")
+    assert entry.outcome == AuditEntry.OK
+    for secret in secrets:
+        assert secret not in str(entry.detail)
+
+
+@pytest.mark.parametrize("service_type", catalog.registrable_types())
+def test_an_empty_post_registers_nothing_and_says_what_is_missing(admin_client, service_type):
+    layout = catalog.register_layout(service_type)
+    required = [c for c in layout.children if c.required]
+    response = admin_client.post(f"/services/new/{service_type}/", {})
+    if service_type == "eventChannel":
+        # Nothing in an event channel is required: an empty form is a valid registration.
+        assert response.status_code == 302
+        return
+    assert response.status_code == 400
+    assert required  # serviceDetails
+    assert b"This field is required." in response.content or b"Choose one" in response.content
+    assert not RegisteredService.objects.exists()
+
+
+@pytest.mark.parametrize(("service_type", "variant"), CASES)
+def test_a_value_against_the_model_is_refused_next_to_its_field_and_secrets_are_not_sent_back(
+    admin_client, service_type, variant
+):
+    secrets: list[str] = []
+    # Break the first patterned text member of the details (an enum where there is none).
+    data = _post(service_type, variant, secrets) if service_type != "eventChannel" else {}
+    target = next(
+        (
+            key
+            for key in data
+            if key.startswith("serviceDetails.")
+            and data[key] not in secrets
+            and _patterned(service_type, key)
+        ),
+        None,
+    )
+    bad = "not valid at all ✗"
+    if target is None:
+        target, bad = f"serviceDetails.{service_type}.type", "carrier-pigeon"
+    data[target] = bad
+    response = admin_client.post(f"/services/new/{service_type}/", data)
+    assert response.status_code == 400, (target, response.status_code)
+    page = response.content.decode()
+    assert 'class="errorlist"' in page
+    if bad.startswith("not valid"):
+        assert bad in page  # the user's input stays
+    for secret in secrets:
+        assert secret not in page
+    assert not RegisteredService.objects.exists()
+    assert not PendingOAuth.objects.exists()
+
+
+def _patterned(service_type: str, key: str) -> bool:
+    from dashboard.core.shapeforms import find
+
+    node = find(catalog.register_layout(service_type), key)
+    return bool(node and node.constraint and node.constraint.pattern and node.kind == "text")
+
+
+def test_the_form_uses_the_model_documentation_and_password_inputs(admin_client):
+    page = admin_client.get("/services/new/mcpserver/").content.decode()
+    assert "MCP server endpoint URL." in page  # the member's documentation as help
+    assert 'type="password"' in page
+    assert 'name="serviceDetails.mcpserver.authorizationConfig.apiKey.apiKeyValue"' in page
+    assert 'type="url"' in page
+    assert 'hx-history="false"' in page
+    # The type picker lists every type.
+    picker = admin_client.get("/services/new/").content.decode()
+    for service_type in catalog.registrable_types():
+        assert f"/services/new/{service_type}/" in picker
+
+
+def test_an_unknown_type_is_a_404(admin_client):
+    assert admin_client.get("/services/new/github/").status_code == 404
+    assert admin_client.get("/services/new/nonsense/").status_code == 404
+
+
+def test_aws_field_errors_land_next_to_the_field(admin_client):
+    data = _post("mcpserver", "apiKey")
+    admin_client.post("/services/new/mcpserver/", data)
+    # The same MCP server name again: AWS (the sandbox) refuses with a conflict.
+    response = admin_client.post("/services/new/mcpserver/", data)
+    assert response.status_code == 400
+    assert "already registered" in response.content.decode()
+    assert RegisteredService.objects.count() == 1
+
+
+def test_private_connection_rules_come_back_from_aws_next_to_the_field(admin_client):
+    data = _post("gitlab", "")
+    data.update(privateConnectionName="net-a", targetUrlPrivateConnectionName="net-b")
+    response = admin_client.post("/services/new/gitlab/", data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Give either one private connection or separate ones" in page
+    assert not RegisteredService.objects.exists()
+
+
+def test_name_kms_key_and_tags_are_sent(admin_client):
+    data = _post("mcpserver", "bearerToken")
+    data.update(
+        {
+            "name": "Grafana tools",
+            "kmsKeyArn": KMS_KEY,
+            "tags.0.key": "team",
+            "tags.0.value": "sre",
+        }
+    )
+    response = admin_client.post("/services/new/mcpserver/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    service = RegisteredService.objects.get()
+    assert service.name == "Grafana tools"
+    assert service.kms_key_arn.startswith("arn:aws:kms:")
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "Grafana tools" in page
+    assert "sre" in page  # the tags card
+
+
+def test_adding_a_row_without_javascript_keeps_the_form_and_sends_nothing(admin_client):
+    data = _post("mcpserver", "customHeaders")
+    data["_more"] = "serviceDetails.mcpserver.authorizationConfig.customHeaders.headers"
+    response = admin_client.post("/services/new/mcpserver/", data)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "authorizationConfig.customHeaders.headers.2.key" in page  # three rows shown now
+    assert 'class="errorlist"' not in page
+    assert not RegisteredService.objects.exists()
