@@ -4,6 +4,16 @@ process of a deployment sees the same state.
 One module per area of the emulated APIs; each is imported here so Django finds its models.
 """
 
+from .chat import Chat, ChatRecord
 from .core import AgentSpace, Approval, BacklogTask, Execution, JournalRecord, Tag
 
-__all__ = ["AgentSpace", "Approval", "BacklogTask", "Execution", "JournalRecord", "Tag"]
+__all__ = [
+    "AgentSpace",
+    "Approval",
+    "BacklogTask",
+    "Chat",
+    "ChatRecord",
+    "Execution",
+    "JournalRecord",
+    "Tag",
+]
