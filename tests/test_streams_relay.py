@@ -18,6 +18,10 @@ from dashboard.streams import log
 
 from .streams_support import KIND, Gate, Viewer, deltas, items, source
 
+# The relay needs no database, but channels' consumers close stale connections around each
+# message, and earlier tests in the same thread may have left one open.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 
 @pytest.fixture(autouse=True)
 def _fresh(settings):

@@ -118,28 +118,48 @@ def send_params(
     return params
 
 
-def open_reply(params: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Call SendMessage and yield its events as they arrive. Blocking; closing the iterator
-    closes the HTTP stream."""
+class ReplyStream:
+    """SendMessage's events as `(event_type, members)` pairs; iterate it once."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def __iter__(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        try:
+            for event in self._stream:
+                for event_type, members in event.items():
+                    yield event_type, dict(members or {})
+        except EventStreamError as exc:
+            error = dict(exc.response.get("Error", {}))
+            raise errors.from_client_error(
+                error,
+                operation="SendMessage",
+                service=SERVICE,
+                iam_action=iam_action(SERVICE, "SendMessage"),
+            ) from exc
+        except (BotoCoreError, Urllib3Error, OSError) as exc:
+            raise errors.Unavailable(
+                f"The reply stream broke off: {exc}",
+                code=type(exc).__name__,
+                operation="SendMessage",
+            ) from exc
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Close the HTTP stream (the reader's own thread)."""
+        try:
+            self._stream.close()
+        except Exception:  # closing a half-read stream may fail; it is going away anyway
+            return
+
+    def abort(self) -> None:
+        """Close it from another thread, to end a read in progress (best effort)."""
+        self.close()
+
+
+def open_reply(params: dict[str, Any]) -> ReplyStream:
+    """Call SendMessage (blocking) and return its reply stream; errors of the call itself
+    (quota, throttling, conflict, ...) are raised here, before any event."""
     response = call(SERVICE, "SendMessage", **params)
-    stream = response["events"]
-    try:
-        for event in stream:
-            for event_type, members in event.items():
-                yield event_type, dict(members or {})
-    except EventStreamError as exc:
-        error = dict(exc.response.get("Error", {}))
-        raise errors.from_client_error(
-            error,
-            operation="SendMessage",
-            service=SERVICE,
-            iam_action=iam_action(SERVICE, "SendMessage"),
-        ) from exc
-    except (BotoCoreError, Urllib3Error, OSError) as exc:
-        raise errors.Unavailable(
-            f"The reply stream broke off: {exc}",
-            code=type(exc).__name__,
-            operation="SendMessage",
-        ) from exc
-    finally:
-        stream.close()
+    return ReplyStream(response["events"])

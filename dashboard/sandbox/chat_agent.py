@@ -54,7 +54,8 @@ _ACTION_WORDS = re.compile(
     r"\b(restart|reboot|roll ?back|revert|scale|deploy|fix|mitigate|failover)\b", re.I
 )
 _OPEN_WORDS = re.compile(
-    r"\b(open|on fire|burning|urgent|high[- ]priority|critical|what'?s up|going on|backlog)\b",
+    r"\b(open|on fire|burning|urgent|high[- ]priority|critical|what'?s up|going on|backlog"
+    r"|approv\w*)\b",
     re.I,
 )
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)

@@ -254,6 +254,8 @@ class Relay:
                 else:
                     await self._publish([*buffer, event])
                     buffer = []
+                    # Something new began (a block, a status): its first delta goes at once.
+                    window_ends = 0.0
                 last_sent = now
                 if event["type"] in TERMINAL:
                     await self._finish(event["type"])

@@ -15,6 +15,7 @@ Rules the service enforces, as emulated here:
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -28,6 +29,8 @@ from .. import chat_agent, tasks
 from ..models import AgentSpace, Chat, ChatRecord
 from ..wire import Context, SandboxError, operation
 from .paging import page
+
+logger = logging.getLogger(__name__)
 
 SERVICE = "devops-agent"
 # A reply whose stream has not shown a sign of life for this long died with its process.
@@ -211,7 +214,7 @@ def _stream(
     outcome = chat_agent.Outcome()
 
     def beat() -> None:
-        ChatRecord.objects.filter(pk=reply_pk).update(beat_at=timezone.now())
+        _save(reply_pk, beat_at=timezone.now())
 
     try:
         yield from chat_agent.stream_reply(
@@ -222,7 +225,8 @@ def _stream(
         state = outcome.state if outcome.state != "IN_PROGRESS" else "INTERRUPTED"
         try:
             close_old_connections()
-            ChatRecord.objects.filter(pk=reply_pk).update(
+            _save(
+                reply_pk,
                 state=state,
                 beat_at=timezone.now(),
                 content={
@@ -235,9 +239,12 @@ def _stream(
                 },
             )
         except Exception:  # the reader may be gone with its database; the record goes stale
-            import logging
+            logger.exception("sandbox: could not record a chat reply")
 
-            logging.getLogger(__name__).exception("sandbox: could not record chat reply")
+
+def _save(reply_pk: int, **changes: Any) -> None:
+    """Write to a reply's record from the reader's thread (outside the handler's transaction)."""
+    ChatRecord.objects.filter(pk=reply_pk).update(**changes)
 
 
 # --- history -----------------------------------------------------------------------------------
