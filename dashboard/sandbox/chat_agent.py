@@ -269,11 +269,12 @@ def _journal_summary(space: AgentSpace, task: BacklogTask, plan: Plan, wants_act
     status = task.status.replace("_", " ").lower()
     parts = [f"### {task.title}", f"**{task.priority}**, {status}."]
     if not records:
-        parts.append(
-            "The investigation has not written anything yet: it is waiting to start."
-            if task.status in ("PENDING_START", "PENDING_TRIAGE")
-            else "There is no journal for this task."
-        )
+        if task.status in ("PENDING_START", "PENDING_TRIAGE"):
+            parts.append("The investigation has not written anything yet: it is waiting to start.")
+        elif task.status == "IN_PROGRESS":
+            parts.append("The investigation has just started: nothing is in its journal yet.")
+        else:
+            parts.append("There is no journal for this task.")
     by_type: dict[str, list[dict[str, Any]]] = {}
     for record in records:
         by_type.setdefault(record.record_type, []).append(record.content or {})
