@@ -77,9 +77,20 @@ def create(request: HttpRequest, space_id: str) -> HttpResponse:
 
 
 def _detail_context(
-    request: HttpRequest, space_id: str, chat_id: str, form: MessageForm | None = None
+    request: HttpRequest,
+    space_id: str,
+    chat_id: str,
+    form: MessageForm | None = None,
+    *,
+    tolerant: bool = False,
 ) -> dict[str, Any]:
-    chat = aws_chat.get_chat(space_id, chat_id)
+    try:
+        chat = aws_chat.get_chat(space_id, chat_id)
+    except (errors.Throttled, errors.Unavailable):
+        if not tolerant:
+            raise
+        # Showing the message that could not be sent matters more than the chat's details.
+        chat = {"executionId": chat_id, "summary": "", "archiveStatus": "ACTIVE"}
     key = exchanges.stream_key(space_id, chat_id)
     history_error = ""
     records: list[dict[str, Any]] = []
@@ -163,7 +174,7 @@ async def send(request: HttpRequest, space_id: str, chat_id: str) -> HttpRespons
 def _error_page(
     request: HttpRequest, space_id: str, chat_id: str, sent: sending.Sent
 ) -> HttpResponse:
-    context = _detail_context(request, space_id, chat_id, form=sent.form)
+    context = _detail_context(request, space_id, chat_id, form=sent.form, tolerant=True)
     context["send_error"] = sent.error
     context["space"] = _space(space_id)
     return render(request, "chat/detail.html", context, status=sent.status)

@@ -175,6 +175,9 @@ def send_message(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         )
     response_id = str(uuid.uuid4())
     user = {"userId": _owner(ctx), "userType": chat.user_type or "IAM"}
+    # Records are ordered by time: a message never sorts before the reply it follows.
+    latest = chat.records.order_by("-created_at").values_list("created_at", flat=True).first()
+    at = max(now, latest + dt.timedelta(microseconds=1)) if latest else now
     message: dict[str, Any] = {"text": content, "responseId": response_id}
     for key in ("currentPage", "lastMessage", "userActionResponse"):
         if context.get(key):
@@ -186,7 +189,7 @@ def send_message(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         content=message,
         user_reference=user,
         response_id=response_id,
-        created_at=now,
+        created_at=at,
     )
     reply = ChatRecord.objects.create(
         record_id=str(uuid.uuid4()),
@@ -196,7 +199,7 @@ def send_message(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         response_id=response_id,
         state=ChatRecord.IN_PROGRESS,
         beat_at=now,
-        created_at=now + dt.timedelta(microseconds=1),
+        created_at=at + dt.timedelta(microseconds=1),
     )
     if not chat.summary:
         chat.summary = chat_agent._quote(content or action, 80)
