@@ -27,17 +27,6 @@ from django.utils.html import format_html
 from dashboard import streams
 
 KIND = "chat"
-RESPONSE_EVENTS = (
-    "responseCreated",
-    "responseInProgress",
-    "responseCompleted",
-    "responseFailed",
-    "summary",
-    "contentBlockStart",
-    "contentBlockDelta",
-    "contentBlockStop",
-)
-JSON_TYPES_SHOWN_OPEN = ("userAction",)
 
 
 def stream_key(space_id: str, chat_id: str) -> str:
