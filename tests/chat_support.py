@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from typing import Any
 
@@ -16,6 +17,35 @@ from dashboard.aws import chat as aws_chat
 
 ORIGIN = (b"origin", b"http://testserver")
 _POS = re.compile(r'class="stream-pos"[^>]*data-run="([^"]*)"\s+data-seq="(\d+)"')
+
+
+def serialize_sqlite(monkeypatch: Any) -> None:
+    """SQLite's in-memory test database (shared cache) refuses a second writer at once
+    ("database table is locked") instead of waiting as a file database does. The chat runs
+    sandbox calls in stream threads while consumers write the audit log: on SQLite take them
+    one at a time (PostgreSQL runs keep the real concurrency)."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
+    from dashboard.aws import clients as aws_clients
+    from dashboard.chat import sending
+    from dashboard.sandbox.ops import chat as sandbox_chat
+
+    lock = threading.RLock()
+
+    def locked(real: Any) -> Any:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return real(*args, **kwargs)
+
+        return run
+
+    call = locked(aws_clients.call)
+    for module in ("dashboard.aws.clients", "dashboard.aws.chat", "dashboard.aws.spaces"):
+        monkeypatch.setattr(f"{module}.call", call)
+    monkeypatch.setattr(sandbox_chat, "_save", locked(sandbox_chat._save))
+    monkeypatch.setattr(sending, "record", locked(sending.record))
 
 
 def backlog(space_id: str) -> dict[str, Any]:

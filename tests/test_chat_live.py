@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import re
-import threading
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import channel_layers
 from django.core.cache import cache
-from django.db import connection
 
 from dashboard import streams
-from dashboard.aws import clients as aws_clients
 from dashboard.aws import executor as aws_executor
 
-from .chat_support import Tab, backlog, new_chat, position, streamed_text
+from .chat_support import Tab, backlog, new_chat, position, serialize_sqlite, streamed_text
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,27 +34,7 @@ def _fresh(settings, monkeypatch):
     settings.STREAM_THREADS = 8
     settings.STREAM_COALESCE_SECONDS = 0.05
     aws_executor._executor = None
-    if connection.vendor == "sqlite":
-        # SQLite's in-memory test database refuses concurrent connections instead of waiting:
-        # serialize the sandbox's calls (PostgreSQL runs keep the real concurrency).
-        lock = threading.RLock()
-        real = aws_clients.call
-
-        def call(*args, **kwargs):
-            with lock:
-                return real(*args, **kwargs)
-
-        for module in ("dashboard.aws.clients", "dashboard.aws.chat", "dashboard.aws.spaces"):
-            monkeypatch.setattr(f"{module}.call", call)
-        from dashboard.sandbox.ops import chat as sandbox_chat
-
-        real_save = sandbox_chat._save
-
-        def save(*args, **kwargs):
-            with lock:
-                return real_save(*args, **kwargs)
-
-        monkeypatch.setattr(sandbox_chat, "_save", save)
+    serialize_sqlite(monkeypatch)
     yield
     pool, aws_executor._executor = aws_executor._executor, None
     if pool is not None:

@@ -6,17 +6,14 @@ roles and malformed URLs."""
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
 
 from dashboard.aws import chat as aws_chat
-from dashboard.aws import clients as aws_clients
 from dashboard.core.models import AuditEntry
 
-from .chat_support import backlog, new_chat
+from .chat_support import backlog, new_chat, serialize_sqlite
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,25 +24,7 @@ def _fast(settings, monkeypatch):
     settings.SANDBOX_CHAT_TOKEN_SECONDS = 0.0
     settings.SANDBOX_CHAT_FAULTS = ""
     settings.SANDBOX_FAULTS = ""
-    if connection.vendor == "sqlite":
-        lock = threading.RLock()
-        real = aws_clients.call
-
-        def call(*args, **kwargs):
-            with lock:
-                return real(*args, **kwargs)
-
-        for module in ("dashboard.aws.clients", "dashboard.aws.chat", "dashboard.aws.spaces"):
-            monkeypatch.setattr(f"{module}.call", call)
-        from dashboard.sandbox.ops import chat as sandbox_chat
-
-        real_save = sandbox_chat._save
-
-        def save(*args, **kwargs):
-            with lock:
-                return real_save(*args, **kwargs)
-
-        monkeypatch.setattr(sandbox_chat, "_save", save)
+    serialize_sqlite(monkeypatch)
     yield
     cache.clear()
 
