@@ -22,7 +22,6 @@ from typing import Any
 
 import regex
 from django.conf import settings
-from django.db import close_old_connections
 from django.utils import timezone
 
 from .. import chat_agent, tasks
@@ -227,7 +226,6 @@ def _stream(
         # Completed, failed, cut, or closed by the reader (GeneratorExit): record what was said.
         state = outcome.state if outcome.state != "IN_PROGRESS" else "INTERRUPTED"
         try:
-            close_old_connections()
             _save(
                 reply_pk,
                 state=state,
