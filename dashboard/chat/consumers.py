@@ -9,6 +9,7 @@ reason when it did not.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -50,6 +51,14 @@ class ChatConsumer(streams.StreamConsumer):
     async def receive_message(self, message: dict[str, Any]) -> None:
         if message.get("action") != "send":
             return
+        # Sending waits on AWS and the audit log; meanwhile this socket must keep relaying
+        # (its own reply among them), so the send runs beside the consumer's message loop.
+        task = asyncio.get_running_loop().create_task(self._send_message(message))
+        self._sending = getattr(self, "_sending", set())
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send_message(self, message: dict[str, Any]) -> None:
         space_id, chat_id = self._ids()
         data = {k: str(message.get(k) or "") for k in ("content", "answer", "last_message")}
         page = f"/spaces/{space_id}/chat/{chat_id}/"

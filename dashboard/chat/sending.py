@@ -11,12 +11,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from dashboard import streams
 from dashboard.aws import chat as aws_chat
-from dashboard.aws import errors
+from dashboard.aws import errors, executor
 from dashboard.core import roles
 from dashboard.core.audit import record
 from dashboard.core.models import AuditEntry
@@ -59,7 +58,9 @@ async def send(
     user: Any, space_id: str, chat_id: str, data: dict[str, Any], *, current_page: str
 ) -> Sent:
     form = MessageForm(data)
-    if not await sync_to_async(roles.has_role)(user, roles.OPERATOR):
+    # Blocking ORM work goes to the AWS pool, not sync_to_async's one shared thread, where it
+    # would queue behind (and hold up) every other consumer's database work.
+    if not await executor.run(roles.has_role, user, roles.OPERATOR):
         return Sent(form, error="Sending messages needs the operator role.", status=403)
     if not form.is_valid():
         return Sent(form, status=400)
@@ -94,8 +95,8 @@ async def send(
         return await _failed(user, chat_id, audit_params, form, message, 409, "Busy")
     except errors.AwsError as exc:
         return await _failed(user, chat_id, audit_params, form, _explain(exc), exc.status, exc)
-    await sync_to_async(record)(
-        _Who(user), "SendMessage", chat_id, AuditEntry.OK, detail=_redacted(audit_params)
+    await executor.run(
+        record, _Who(user), "SendMessage", chat_id, AuditEntry.OK, detail=_redacted(audit_params)
     )
     return Sent(MessageForm(), relay=relay)
 
@@ -136,7 +137,8 @@ async def _failed(
         error_text = str(cause)
     else:
         error_text = message
-    await sync_to_async(record)(
+    await executor.run(
+        record,
         _Who(user),
         "SendMessage",
         chat_id,
