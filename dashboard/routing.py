@@ -3,6 +3,7 @@
 from django.urls import path
 
 from dashboard.browser.consumers import BrowserSessionConsumer
+from dashboard.chat.consumers import ChatConsumer
 from dashboard.configuration.consumers import (
     PrivateConnectionConsumer,
     PrivateConnectionsConsumer,
@@ -20,4 +21,5 @@ websocket_urlpatterns = [
     ),
     path("ws/private-connections/", PrivateConnectionsConsumer.as_asgi()),
     path("ws/private-connections/<str:name>/", PrivateConnectionConsumer.as_asgi()),
+    path("ws/spaces/<str:space_id>/chat/<str:chat_id>/", ChatConsumer.as_asgi()),
 ]

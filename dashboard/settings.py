@@ -106,6 +106,8 @@ INSTALLED_APPS = [
     "dashboard.flows",
     "dashboard.configuration",
     "dashboard.integrations",
+    "dashboard.streams",
+    "dashboard.chat",
 ]
 
 MIDDLEWARE = [
@@ -263,6 +265,27 @@ DCV_SDK_DIR = os.environ.get("DCV_SDK_DIR", "")
 BROWSER_LIVE_VIEW_EXPIRES = envint("BROWSER_LIVE_VIEW_EXPIRES", 300)
 if not 10 <= BROWSER_LIVE_VIEW_EXPIRES <= 300:
     raise ImproperlyConfigured("BROWSER_LIVE_VIEW_EXPIRES must be between 10 and 300 seconds")
+
+# Simulated chat agent (dashboard/sandbox/chat_agent.py): seconds per streamed token, replies
+# in flight per agent space before ServiceQuotaExceededException, and chat fault injection,
+# e.g. "fail=0.1,cut=0.1,stall=0.05,seed=1" (see dashboard/sandbox/chat_agent.py).
+SANDBOX_CHAT_TOKEN_SECONDS = envfloat("SANDBOX_CHAT_TOKEN_SECONDS", 0.04)
+SANDBOX_CHAT_CONCURRENCY = envint("SANDBOX_CHAT_CONCURRENCY", 3)
+SANDBOX_CHAT_FAULTS = os.environ.get("SANDBOX_CHAT_FAULTS", "")
+
+# --- Streams (dashboard/streams: AWS event streams relayed to websockets) -----------------
+# Threads that iterate blocking AWS event streams; when all are busy a new stream is refused.
+STREAM_THREADS = envint("STREAM_THREADS", 32)
+# Later events of a stream are sent in batches at most this far apart (the first at once).
+STREAM_COALESCE_SECONDS = envfloat("STREAM_COALESCE_SECONDS", 0.05)
+# A stream silent (not even a heartbeat) this long is reported as broken off.
+STREAM_IDLE_TIMEOUT = envfloat("STREAM_IDLE_TIMEOUT", 60.0)
+# How often viewers hear that a quiet stream is still alive.
+STREAM_HEARTBEAT_SECONDS = envfloat("STREAM_HEARTBEAT_SECONDS", 10.0)
+# How long the replay log of a finished stream is kept for tabs that reconnect.
+STREAM_LOG_TTL = envfloat("STREAM_LOG_TTL", 900.0)
+# The no-JavaScript chat form waits at most this long for the reply before showing the page.
+CHAT_WAIT_SECONDS = envfloat("CHAT_WAIT_SECONDS", 120.0)
 
 # --- Live updates ------------------------------------------------------------------------
 # Seconds between polls of a watched resource (one poller per resource across all processes).

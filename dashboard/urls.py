@@ -26,6 +26,7 @@ urlpatterns = [
     path("spaces/<str:space_id>/assets/", include(configuration_urls.assets)),
     path("", include("dashboard.integrations.urls")),
     path("sandbox/", include("dashboard.sandbox.urls")),
+    path("spaces/<str:space_id>/", include("dashboard.chat.urls")),
 ]
 
 handler403 = "dashboard.core.views.forbidden"

@@ -158,6 +158,8 @@ def call(service: str, operation: str, /, **params: Any) -> dict[str, Any]:
     except ClientError as exc:
         error = dict(exc.response.get("Error", {}))
         error["HTTPStatusCode"] = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        # Modeled error members (e.g. ConflictException's `reason`) sit beside `Error`.
+        error.setdefault("reason", exc.response.get("reason", ""))
         raise errors.from_client_error(
             error,
             operation=operation,

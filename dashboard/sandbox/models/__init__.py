@@ -8,6 +8,7 @@ One module per area of the emulated APIs; each is imported here so Django finds 
 from .agentcore_identity import CredentialProvider, OAuth2Session, WorkloadIdentity
 from .agentcore_memory import Memory, MemoryEvent, MemoryRecord, MemorySession
 from .browser import BrowserSession
+from .chat import Chat, ChatRecord
 from .configuration import (
     Asset,
     AssetFile,

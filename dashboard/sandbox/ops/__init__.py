@@ -7,6 +7,7 @@ from . import (
     agentcore_memory,  # noqa: F401
     assets,  # noqa: F401
     backlog,  # noqa: F401
+    chat,  # noqa: F401
     configuration,  # noqa: F401
     devops_agent,  # noqa: F401
     flows,  # noqa: F401

@@ -11,6 +11,7 @@ from django.utils import timezone
 from .. import tasks
 from ..models import AgentSpace, Execution, JournalRecord
 from ..wire import Context, SandboxError, operation
+from . import chat
 from .paging import page
 
 SERVICE = "devops-agent"
@@ -57,7 +58,12 @@ def list_executions(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 @operation(SERVICE, "ListJournalRecords")
 def list_journal_records(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     space = tasks.get_space(params["agentSpaceId"], timezone.now())
-    execution = _execution(space, params["executionId"])
+    try:
+        execution = _execution(space, params["executionId"])
+    except SandboxError:
+        if chat.is_chat(space, params["executionId"]):
+            return chat.list_chat_records(ctx, space, params)  # a chat's history is its journal
+        raise
     record_type = params.get("recordType") or ""  # empty string: every type
     order = params.get("order", "DESC")
     sign = "-" if order == "DESC" else ""

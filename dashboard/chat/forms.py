@@ -1,0 +1,65 @@
+"""The chat's forms: a message (or an answer to the agent's prompt) and a chat's name.
+
+Fields carry the botocore model's constraints (SendMessage content: at most 32,768 characters;
+UpdateChat summary: 1-256), so a person sees the service's rules before anything is sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import regex
+from django import forms
+
+from dashboard.core.forms import model_field
+
+SERVICE = "devops-agent"
+# ChatExecutionId (SendMessage) and ResourceId (GetChat/UpdateChat) both accept these.
+_CHAT_ID = regex.compile(r"[A-Za-z0-9_-]{32,50}")
+_RESPONSE_ID = regex.compile(r"[A-Za-z0-9_.:-]{1,128}")
+
+
+def valid_chat_id(value: str) -> bool:
+    return bool(_CHAT_ID.fullmatch(value or ""))
+
+
+def valid_space_id(value: str) -> bool:
+    # Stream and live keys are ":"-separated; an id holding one cannot name a space anyway.
+    return bool(value) and len(value) <= 2048 and ":" not in value
+
+
+class MessageForm(forms.Form):
+    content = model_field(
+        SERVICE,
+        "SendMessage",
+        "content",
+        label="Message",
+        required=False,
+        help_text="Enter sends, Shift+Enter starts a new line.",
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Ask the agent…"}),
+    )
+    # The choice answering one of the agent's prompts (context.userActionResponse).
+    answer = forms.CharField(required=False, max_length=256, widget=forms.HiddenInput)
+    last_message = forms.CharField(required=False, max_length=128, widget=forms.HiddenInput)
+
+    def clean_last_message(self) -> str:
+        value = self.cleaned_data.get("last_message") or ""
+        return value if _RESPONSE_ID.fullmatch(value) else ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not (data.get("content") or "").strip() and not data.get("answer"):
+            if "content" not in self.errors:
+                self.add_error("content", "Type a message for the agent.")
+        return data
+
+
+class RenameForm(forms.Form):
+    summary = model_field(
+        SERVICE,
+        "UpdateChat",
+        "summary",
+        label="Name",
+        required=True,
+        help_text="What the chat is about; shown in the list of chats.",
+    )

@@ -1,0 +1,155 @@
+"""Sending a message: validate, call SendMessage through the stream relay, audit, and say what
+went wrong in words a person can act on. Shared by the websocket (the page with JavaScript)
+and the plain POST (without), so both behave alike; the typed message is never lost: every
+failure comes back with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+
+from dashboard import streams
+from dashboard.aws import chat as aws_chat
+from dashboard.aws import errors, executor
+from dashboard.core import roles
+from dashboard.core.audit import record
+from dashboard.core.models import AuditEntry
+
+from .exchanges import stream_key
+from .forms import SERVICE, MessageForm
+
+AUDIT_TEXT = 500  # characters of a message kept in the audit log
+
+
+@dataclass
+class Sent:
+    form: MessageForm
+    relay: streams.Relay | None = None
+    error: str = ""
+    status: int = 200
+    fields: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.relay is not None
+
+
+class _Who:
+    """What audit.record needs of a request: the user."""
+
+    def __init__(self, user: Any) -> None:
+        self.user = user
+
+
+def _latest_response(key: str) -> str:
+    for run in reversed(streams.read_runs(key)):
+        for event in run["events"]:
+            if event["type"] == "responseCreated":
+                return str(event["data"].get("responseId") or "")
+    return ""
+
+
+async def send(
+    user: Any, space_id: str, chat_id: str, data: dict[str, Any], *, current_page: str
+) -> Sent:
+    form = MessageForm(data)
+    # Blocking ORM work goes to the AWS pool, not sync_to_async's one shared thread, where it
+    # would queue behind (and hold up) every other consumer's database work.
+    if not await executor.run(roles.has_role, user, roles.OPERATOR):
+        return Sent(form, error="Sending messages needs the operator role.", status=403)
+    if not form.is_valid():
+        return Sent(form, status=400)
+    content = form.cleaned_data["content"] or ""
+    answer = form.cleaned_data["answer"] or ""
+    key = stream_key(space_id, chat_id)
+    last = await asyncio.to_thread(_latest_response, key) or form.cleaned_data["last_message"]
+    params = aws_chat.send_params(
+        space_id,
+        chat_id,
+        content,
+        current_page=current_page,
+        last_message=last,
+        user_action_response=answer,
+    )
+    meta = {
+        "content": content,
+        "answer": answer,
+        "user": user.get_username(),
+        "at": time.time(),
+    }
+    audit_params = dict(params, content=content[:AUDIT_TEXT])
+    try:
+        relay = await streams.start(key, lambda: aws_chat.open_reply(params), meta=meta)
+    except streams.PoolFull as exc:
+        return await _failed(user, chat_id, audit_params, form, str(exc), 503, "PoolFull")
+    except streams.AlreadyStreaming:
+        message = (
+            "The agent is still replying in this chat. Your message was not sent; it is kept "
+            "below: send it when the reply has finished."
+        )
+        return await _failed(user, chat_id, audit_params, form, message, 409, "Busy")
+    except errors.AwsError as exc:
+        return await _failed(user, chat_id, audit_params, form, _explain(exc), exc.status, exc)
+    await executor.run(
+        record, _Who(user), "SendMessage", chat_id, AuditEntry.OK, detail=_redacted(audit_params)
+    )
+    return Sent(MessageForm(), relay=relay)
+
+
+def _redacted(params: dict[str, Any]) -> dict[str, Any]:
+    from dashboard.aws.model import redact
+
+    return redact(SERVICE, "SendMessage", params)
+
+
+def _explain(exc: errors.AwsError) -> str:
+    kept = "Your message was not sent; it is kept below."
+    if isinstance(exc, errors.QuotaExceeded):
+        return f"{exc.message} {kept} Send it again when a reply has finished."
+    if isinstance(exc, errors.Throttled):
+        return f"{exc.message} {kept}"
+    if isinstance(exc, errors.Conflict):
+        if exc.reason == "CHAT_ARCHIVED":
+            return f"This chat is archived: unarchive it to continue. {kept}"
+        return f"{exc.message} {kept}"
+    if isinstance(exc, errors.Unavailable):
+        return f"{exc.message} {kept} Try again in a moment."
+    return f"{exc.message} {kept}"
+
+
+async def _failed(
+    user: Any,
+    chat_id: str,
+    params: dict[str, Any],
+    form: MessageForm,
+    message: str,
+    status: int,
+    cause: Any,
+) -> Sent:
+    fields: dict[str, str] = {}
+    if isinstance(cause, errors.AwsError):
+        fields = dict(cause.fields)
+        error_text = str(cause)
+    else:
+        error_text = message
+    await executor.run(
+        record,
+        _Who(user),
+        "SendMessage",
+        chat_id,
+        AuditEntry.FAILED,
+        detail=_redacted(params),
+        error=error_text,
+    )
+    if "content" in fields:
+        form.add_error("content", fields["content"])
+    return Sent(form, error=message, status=status, fields=fields)
+
+
+def wait_seconds() -> float:
+    return float(getattr(settings, "CHAT_WAIT_SECONDS", 120.0))

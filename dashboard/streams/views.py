@@ -1,0 +1,109 @@
+"""Reading streams for pages and consumers: the runs a key has, rendered from any point, and
+the small fragments that tell a page where it stands.
+
+Blocking (cache reads): call from views, or from consumers through `asyncio.to_thread`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, TypedDict
+
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from . import log
+from .log import Event
+from .relay import LOST, TERMINAL, kind_of, lost_event
+
+
+class RunView(TypedDict):
+    run: str
+    open: bool  # still streaming (its relay is alive)
+    meta: dict[str, Any]
+    started: float
+    events: list[Event]
+    last: int  # the last seq
+
+
+def read_runs(key: str) -> list[RunView]:
+    """The key's recent runs, oldest first, with their events. A run the head calls open but
+    whose relay is gone (its process died) ends with a LOST event (not logged)."""
+    holder = log.holder(key)
+    out: list[RunView] = []
+    for info in log.runs(key):
+        events = log.read(key, info["run"])
+        alive = info["open"] and holder == info["run"]
+        if not alive and (not events or events[-1]["type"] not in TERMINAL):
+            events.append(lost_event(events))
+        out.append(
+            RunView(
+                run=info["run"],
+                open=alive,
+                meta=dict(info.get("meta") or {}),
+                started=float(info.get("started") or 0),
+                events=events,
+                last=events[-1]["seq"] if events else 0,
+            )
+        )
+    return out
+
+
+def render_from(key: str, run: str, events: list[Event], after: int) -> str:
+    """The fragments for `events` with seq > `after`, rendered with the state the earlier ones
+    built (a text block started before `after` still gets its text)."""
+    kind = kind_of(key)
+    state: dict[str, Any] = {}
+    before = [e for e in events if e["seq"] <= after]
+    rest = [e for e in events if e["seq"] > after]
+    if before:
+        kind.render(key, run, before, state)
+    return kind.render(key, run, rest, state) if rest else ""
+
+
+def is_lost(events: list[Event]) -> bool:
+    return bool(events) and events[-1]["type"] == LOST
+
+
+def _suffix(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def position_fragment(key: str, run: str | None, seq: int, *, oob: bool = True) -> SafeString:
+    """Where the page stands in `key`'s stream; the page sends it back in its hello."""
+    return format_html(
+        '<div id="stream-pos-{}" class="stream-pos" hidden data-stream-key="{}" data-run="{}" '
+        'data-seq="{}"{}></div>',
+        _suffix(key),
+        key,
+        run or "",
+        seq,
+        SafeString(' hx-swap-oob="true"') if oob else "",
+    )
+
+
+def beat_fragment(key: str, at: float) -> SafeString:
+    """The relay is alive (sent while a stream is quiet)."""
+    return format_html(
+        '<div id="stream-beat-{}" class="stream-beat" hidden data-at="{}" '
+        'hx-swap-oob="true"></div>',
+        _suffix(key),
+        f"{at:.3f}",
+    )
+
+
+def resync_fragment(key: str) -> SafeString:
+    """The page is older than the log: it must reload its stream region."""
+    return format_html(
+        '<div id="stream-pos-{}" class="stream-pos" hidden data-stream-key="{}" data-run="" '
+        'data-seq="0" data-resync="1" hx-swap-oob="true"></div>',
+        _suffix(key),
+        key,
+    )
+
+
+def page_position(key: str, runs: list[RunView]) -> SafeString:
+    """The position fragment a page renders with the runs it shows (not out of band)."""
+    if not runs:
+        return position_fragment(key, None, 0, oob=False)
+    return position_fragment(key, runs[-1]["run"], runs[-1]["last"], oob=False)
