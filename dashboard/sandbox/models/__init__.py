@@ -7,3 +7,7 @@ One module per area of the emulated APIs; each is imported here so Django finds 
 from .core import AgentSpace, Approval, BacklogTask, Execution, JournalRecord, Tag
 
 __all__ = ["AgentSpace", "Approval", "BacklogTask", "Execution", "JournalRecord", "Tag"]
+
+from .prevention import Goal, Recommendation, Trigger
+
+__all__ += ["Goal", "Recommendation", "Trigger"]
