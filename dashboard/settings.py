@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "dashboard.sandbox",
     "dashboard.spaces",
     "dashboard.tasks",
+    "dashboard.prevention",
 ]
 
 MIDDLEWARE = [

@@ -16,6 +16,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("spaces/", include("dashboard.spaces.urls")),
     path("spaces/<str:space_id>/", include("dashboard.tasks.urls")),
+    path("spaces/<str:space_id>/", include("dashboard.prevention.urls")),
 ]
 
 handler403 = "dashboard.core.views.forbidden"

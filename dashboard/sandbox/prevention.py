@@ -244,8 +244,11 @@ def file_recommendations(
 ) -> list[Recommendation]:
     """The recommendations an evaluation ends with (saved)."""
     rng = random.Random(f"{task.task_id}:ids")
+    still_open = Recommendation.objects.filter(
+        space_id=task.space_id, status__in=("PROPOSED", "ACCEPTED", "UPDATE_IN_PROGRESS")
+    ).values_list("title", flat=True)
     made = []
-    for offset, found in enumerate(draft(task.task_id, task.title, count)):
+    for offset, found in enumerate(draft(task.task_id, task.title, count, frozenset(still_open))):
         made.append(
             Recommendation(
                 recommendation_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),

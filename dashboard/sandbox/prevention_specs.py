@@ -335,25 +335,35 @@ _CATALOGUE: tuple[tuple[tuple[str, ...], str, str, str, str], ...] = (
 )
 
 
-def draft(task_id: str, title: str, count: int | None = None) -> list[Draft]:
+def draft(
+    task_id: str, title: str, count: int | None = None, avoid: frozenset[str] = frozenset()
+) -> list[Draft]:
     """The recommendations an evaluation titled `title` ends with (the same task always gets
-    the same ones): 1 to 3, those fitting the title first."""
+    the same ones): 1 to 3, mostly ones fitting the title, none with a title in `avoid` (the
+    agent does not propose again what is still open)."""
     rng = random.Random(f"{task_id}:recommendations")
-    names = _names(title, rng, theme_for(title))
+    # "on-call" reads like a service name (kebab-case) to the title parser; it is not one.
+    plain = title.replace("on-call", "on call")
+    names = _names(plain, rng, theme_for(plain))
     lowered = title.lower()
     fitting = [entry for entry in _CATALOGUE if any(word in lowered for word in entry[0])]
     others = [entry for entry in _CATALOGUE if entry not in fitting]
+    rng.shuffle(fitting)
     rng.shuffle(others)
-    chosen = (fitting + others)[: count if count is not None else rng.randint(1, 3)]
-    return [
-        Draft(
+    wanted = count if count is not None else rng.randint(1, 3)
+    out: list[Draft] = []
+    for _, priority, title_text, summary, spec in fitting + others:
+        if len(out) >= wanted:
+            break
+        found = Draft(
             title=title_text.format_map(names),
             summary=summary.format_map(names),
             spec=_spec(spec, names),
             priority=priority,
         )
-        for _, priority, title_text, summary, spec in chosen
-    ]
+        if found.title not in avoid:
+            out.append(found)
+    return out
 
 
 def revise(spec: str, context: str, revision: int) -> str:
