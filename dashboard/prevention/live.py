@@ -124,6 +124,7 @@ def render_recs(change: Change) -> str:
         "rec_id": change.item_id,
         "rec": change.item,
         "kind": change.kind,
+        "goal_titles": {},  # the row carries its goal's title
     }
     return _render("prevention/recommendations.html#live-row", context)
 
