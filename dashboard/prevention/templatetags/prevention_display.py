@@ -46,6 +46,15 @@ def get_item(mapping: Any, key: Any) -> Any:
 
 
 @register.filter
+def goal_name(rec: Any, titles: Any) -> str:
+    """The title of a recommendation's goal: from the page's goals, or carried by a pushed row."""
+    if not isinstance(rec, dict):
+        return ""
+    found = titles.get(rec.get("goalId"), "") if isinstance(titles, dict) else ""
+    return str(found or rec.get("goalTitle") or "")
+
+
+@register.filter
 def rec_tone(value: Any) -> str:
     return _REC_TONE.get(str(value), "muted")
 
