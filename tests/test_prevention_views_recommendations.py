@@ -99,19 +99,23 @@ def test_the_list_pages_with_load_more(viewer_client, sid, monkeypatch):
     from dashboard.prevention import views_recommendations
 
     monkeypatch.setattr(views_recommendations, "PAGE_SIZE", 2)
-    made = make_recs(sid, 3) + make_recs(sid, 2, title="Evaluate service two")
+    goal = make_goal(sid)
+    made = make_recs(sid, 3, goal=goal) + make_recs(sid, 2, title="Evaluate service two")
     body = text(viewer_client.get(_list(sid)))
     first = _row_ids(body)
     assert len(first) == 2
     more = re.search(r'hx-get="([^"]*next=[^"]+)"', body).group(1)
     seen = list(first)
+    later = ""
     while more:
         page = text(viewer_client.get(more, headers=HX))
         assert "<html" not in page
+        later += page
         seen += _row_ids(page)
         found = re.search(r'hx-get="([^"]*next=[^"]+)"', page)
         more = found.group(1) if found else ""
     assert sorted(seen) == sorted(r["recommendationId"] for r in made)
+    assert goal["title"][:30] in later  # rows of later pages name their goal too
 
 
 def test_a_stale_page_link_starts_again_from_the_first_page(viewer_client, sid):

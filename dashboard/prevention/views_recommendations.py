@@ -98,11 +98,11 @@ def recommendation_list(request: HttpRequest, space_id: str) -> HttpResponse:
         "statuses": aws_prevention.REC_STATUSES,
         "priorities": aws_prevention.REC_PRIORITIES,
     }
-    if wants_fragment(request) and token:
-        return render(request, "prevention/recommendations.html#page", context)
     goals, goals_error = _goal_choices(space_id)
     context.update(goals=goals, goals_error=goals_error)
     context["goal_titles"] = {g["goalId"]: g.get("title", "") for g in goals or []}
+    if wants_fragment(request) and token:
+        return render(request, "prevention/recommendations.html#page", context)
     if wants_fragment(request):
         return render(request, "prevention/recommendations.html#list", context)
     context["space"] = space_or_id(space_id)
