@@ -396,7 +396,6 @@ def _evaluate(goal: Goal, at: dt.datetime) -> None:
     """The schedule came round: file the goal's evaluation task."""
     from . import tasks
 
-    run = goal.version + 1
     task = tasks.create_task(
         goal.space,
         task_type="EVALUATION",
@@ -405,7 +404,7 @@ def _evaluate(goal: Goal, at: dt.datetime) -> None:
         at=at,
         description=f"Scheduled evaluation of the goal “{goal.title}”.\n\n"
         f"Objectives: {goal.objectives}",
-        metadata={"source": "GOAL_SCHEDULE", "goalId": goal.goal_id, "goalRun": run},
+        metadata={"source": "GOAL_SCHEDULE", "goalId": goal.goal_id},
         task_id=str(
             uuid.UUID(
                 int=random.Random(f"{goal.goal_id}:{at.isoformat()}").getrandbits(128), version=4
