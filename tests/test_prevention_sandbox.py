@@ -285,6 +285,25 @@ def test_a_complete_goal_keeps_its_schedule(sid):
         aws.set_goal_schedule(sid, "no-such-goal", "ENABLED")
 
 
+def test_the_agent_does_not_propose_again_what_is_still_open(sid):
+    from dashboard.sandbox import prevention, tasks
+    from dashboard.sandbox.models import AgentSpace
+
+    first = make_recs(sid, 3)
+    space = AgentSpace.objects.get(pk=sid)
+    again = tasks.create_task(
+        space,
+        task_type="EVALUATION",
+        title=first[0]["title"],
+        priority="LOW",
+        at=timezone.now(),
+        status="COMPLETED",
+    )
+    made = prevention.file_recommendations(again, timezone.now(), count=7)
+    open_titles = {r["title"] for r in first}
+    assert made and not {r.title for r in made} & open_titles
+
+
 def test_finished_evaluation_tasks_file_recommendations(sid, clock):
     task = aws_tasks.create_task(
         sid,

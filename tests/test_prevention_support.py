@@ -59,7 +59,8 @@ def make_recs(
         status="COMPLETED",
     )
     row = Goal.objects.get(pk=goal["goalId"]) if goal else None
-    made = prevention.file_recommendations(task, when, row, count=count)
+    made = prevention.file_recommendations(task, when, row, count=count, skip_open=False)
+    assert len(made) == count, made
     return [aws_prevention.get_recommendation(space_id, r.recommendation_id) for r in made]
 
 

@@ -240,13 +240,24 @@ def _revised(rec: Recommendation, at: dt.datetime) -> None:
 
 
 def file_recommendations(
-    task: BacklogTask, at: dt.datetime, goal: Goal | None = None, count: int | None = None
+    task: BacklogTask,
+    at: dt.datetime,
+    goal: Goal | None = None,
+    count: int | None = None,
+    *,
+    skip_open: bool = True,
 ) -> list[Recommendation]:
-    """The recommendations an evaluation ends with (saved)."""
+    """The recommendations an evaluation ends with (saved). Like the agent, it does not
+    propose again what is still open (`skip_open`; tests that need an exact count turn it
+    off)."""
     rng = random.Random(f"{task.task_id}:ids")
-    still_open = Recommendation.objects.filter(
-        space_id=task.space_id, status__in=("PROPOSED", "ACCEPTED", "UPDATE_IN_PROGRESS")
-    ).values_list("title", flat=True)
+    still_open = (
+        Recommendation.objects.filter(
+            space_id=task.space_id, status__in=("PROPOSED", "ACCEPTED", "UPDATE_IN_PROGRESS")
+        ).values_list("title", flat=True)
+        if skip_open
+        else []
+    )
     made = []
     for offset, found in enumerate(draft(task.task_id, task.title, count, frozenset(still_open))):
         made.append(
