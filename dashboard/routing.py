@@ -8,6 +8,7 @@ from dashboard.configuration.consumers import (
     PrivateConnectionConsumer,
     PrivateConnectionsConsumer,
 )
+from dashboard.prevention import consumers as prevention
 from dashboard.spaces.consumers import SpacesConsumer
 from dashboard.tasks.consumers import BoardConsumer, TaskConsumer
 
@@ -22,4 +23,5 @@ websocket_urlpatterns = [
     path("ws/private-connections/", PrivateConnectionsConsumer.as_asgi()),
     path("ws/private-connections/<str:name>/", PrivateConnectionConsumer.as_asgi()),
     path("ws/spaces/<str:space_id>/chat/<str:chat_id>/", ChatConsumer.as_asgi()),
+    *prevention.websocket_urlpatterns,
 ]

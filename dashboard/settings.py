@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "dashboard.integrations",
     "dashboard.streams",
     "dashboard.chat",
+    "dashboard.prevention",
 ]
 
 MIDDLEWARE = [

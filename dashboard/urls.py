@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("dashboard.integrations.urls")),
     path("sandbox/", include("dashboard.sandbox.urls")),
     path("spaces/<str:space_id>/", include("dashboard.chat.urls")),
+    path("spaces/<str:space_id>/", include("dashboard.prevention.urls")),
 ]
 
 handler403 = "dashboard.core.views.forbidden"

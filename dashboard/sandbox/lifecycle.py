@@ -31,7 +31,9 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Exists, Q
 
+from . import prevention
 from .models import AgentSpace, Approval, BacklogTask, Execution, JournalRecord
 from .scripts import Script, materialize, script_for, uuid7
 
@@ -101,11 +103,17 @@ def record(
 
 def advance(space_id: str, now: dt.datetime) -> None:
     """Bring the space's backlog up to `now`."""
-    if not BacklogTask.objects.filter(space_id=space_id, next_due_at__lte=now).exists():
+    tasks_due = Q(Exists(BacklogTask.objects.filter(space_id=space_id, next_due_at__lte=now)))
+    # One query, whatever is due: tasks, scheduled goal evaluations, revisions.
+    if not AgentSpace.objects.filter(
+        tasks_due | prevention.due(space_id, now), pk=space_id
+    ).exists():
         return
     # Serialize concurrent advances of one space (PostgreSQL; SQLite writers are serialized
     # by its IMMEDIATE transactions already), then look again: another caller may have won.
     AgentSpace.objects.select_for_update().filter(pk=space_id).exists()
+    # Scheduled goal evaluations file their tasks first; the replay below then runs them.
+    prevention.advance(space_id, now)
     _Run(space_id, now).run()
 
 
@@ -263,6 +271,8 @@ class _Run:
             }
         if takes_slot(task):
             self._free_slot(at)
+        if task.task_type == "EVALUATION":
+            prevention.evaluation_finished(task, outcome, at)  # files its recommendations
 
     def _time_out(self, task: BacklogTask, at: dt.datetime) -> None:
         execution = self.executions[task.execution_id]

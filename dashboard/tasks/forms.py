@@ -125,6 +125,9 @@ class TaskForm(forms.Form):
         "The integration association the reference belongs to (A-Z, 0-9, _ . -).",
     )
     ref_title = _reference_field("title", "Reference title", "Optional.")
+    # Set when the task is started from a recommendation: the link goes into the description
+    # (dashboard/prevention/links.py), as CreateBacklogTask has no other place for it.
+    recommendation = forms.CharField(required=False, max_length=128, widget=forms.HiddenInput)
 
     REFERENCE_FIELDS = {
         "ref_system": "system",
@@ -156,6 +159,21 @@ class TaskForm(forms.Form):
             raise forms.ValidationError("Use a full http:// or https:// address.")
         return value
 
+    def clean_recommendation(self) -> str:
+        from dashboard.prevention.forms import valid_id
+
+        value = self.cleaned_data.get("recommendation", "")
+        return value if valid_id(value) else ""
+
+    def description_to_send(self) -> str:
+        """The description to send: with the recommendation's line when there is one."""
+        text = self.cleaned_data.get("description") or ""
+        if self.cleaned_data.get("recommendation"):
+            from dashboard.prevention.links import with_marker
+
+            text = with_marker(text, self.cleaned_data["recommendation"])
+        return text
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         given = [name for name in self.REFERENCE_FIELDS if data.get(name)]
@@ -183,7 +201,7 @@ class TaskForm(forms.Form):
             "task_type": self.cleaned_data["task_type"],
             "title": self.cleaned_data["title"],
             "priority": self.cleaned_data["priority"],
-            "description": self.cleaned_data.get("description") or "",
+            "description": self.description_to_send(),
             "reference": self.reference(),
         }
 
@@ -195,8 +213,8 @@ class TaskForm(forms.Form):
             "title": self.cleaned_data["title"],
             "priority": self.cleaned_data["priority"],
         }
-        if self.cleaned_data.get("description"):
-            out["description"] = self.cleaned_data["description"]
+        if self.description_to_send():
+            out["description"] = self.description_to_send()
         if self.reference():
             out["reference"] = self.reference()
         return out

@@ -240,7 +240,11 @@ def _apply_field_errors(form: TaskForm, exc: errors.AwsError) -> None:
 @roles.role_required(roles.OPERATOR)
 def create(request: HttpRequest, space_id: str) -> HttpResponse:
     space = _space(space_id)
-    form = TaskForm(request.POST or None)
+    # From a recommendation (?recommendation=<id>&type=...): the form comes pre-filled.
+    from dashboard.prevention.links import about_recommendation
+
+    about, initial = about_recommendation(request, space_id)
+    form = TaskForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST" and form.is_valid():
         params = form.api_params(space_id)
@@ -261,6 +265,7 @@ def create(request: HttpRequest, space_id: str) -> HttpResponse:
     elif request.method == "POST":
         status = 400
     context = {"mode": "create", "space": space, "space_id": space_id, "form": form}
+    context["recommendation"] = about
     return render(request, "tasks/form.html", context, status=status)
 
 

@@ -20,3 +20,4 @@ from .configuration import (
 from .core import AgentSpace, Approval, BacklogTask, Execution, JournalRecord, Tag
 from .flows import FlowExecution, FlowExecutionEvent
 from .integrations import AssociationWebhook, PendingOAuth, RegisteredService, ServiceAssociation
+from .prevention import Goal, Recommendation, Trigger

@@ -13,4 +13,5 @@ from . import (
     flows,  # noqa: F401
     integrations,  # noqa: F401
     journal,  # noqa: F401
+    prevention,  # noqa: F401
 )

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dashboard.aws import spaces
-from dashboard.sandbox import demo, demo_integrations
+from dashboard.sandbox import demo, demo_integrations, prevention_demo
 from dashboard.sandbox.models import AgentSpace, BacklogTask
 
 DEMO_SPACES = [
@@ -83,6 +83,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 # One space waits for an approval; more would crowd the demo.
                 count += demo.seed_backlog(space, now, with_approval=index == 0)
+                prevention_demo.seed(space, now)  # goals, recommendations, triggers
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {len(DEMO_SPACES)} demo agent spaces with {count} backlog tasks."
