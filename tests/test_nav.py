@@ -50,3 +50,15 @@ def test_section_tabs_render_registered_links_by_role(rf, viewer_user, admin_use
         assert html.index("Audit") < html.index("Spaces")
     finally:
         nav.SECTIONS.pop("test-area", None)
+
+
+def test_every_page_of_a_space_is_under_agent_spaces_whichever_app_serves_it(viewer_client, space):
+    from dashboard.core.nav import SPACE_TABS
+
+    space_id = space["agentSpaceId"]
+    spaces_link = f'<a href="{reverse("spaces:list")}" aria-current="page">Agent spaces</a>'
+    for tab in SPACE_TABS:
+        url = reverse(tab.url_name, args=[space_id])
+        html = viewer_client.get(url).content.decode()
+        assert spaces_link in html, tab.url_name
+        assert f'<a href="{url}" aria-current="page">{tab.label}</a>' in html, tab.url_name

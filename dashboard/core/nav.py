@@ -31,11 +31,16 @@ class Link:
     role: str = roles.VIEWER
     # URL namespaces or "namespace:name" / "name" entries that make this link current.
     match: tuple[str, ...] = ()
+    # ...or a URL argument whose presence makes it current (every page of one agent space,
+    # whichever app serves it, belongs under "Agent spaces").
+    match_kwarg: str = ""
 
     def is_current(self, request: HttpRequest) -> bool:
         found = getattr(request, "resolver_match", None)
         if found is None:
             return False
+        if self.match_kwarg and self.match_kwarg in found.kwargs:
+            return True
         names = {found.namespace, found.view_name, found.url_name}
         return bool(names & set(self.match or (self.url_name,)))
 
@@ -54,10 +59,16 @@ def _add(links: list[Link], link: Link) -> None:
 
 
 def main_link(
-    label: str, url_name: str, *, order: int, role: str = roles.VIEWER, match: tuple[str, ...] = ()
+    label: str,
+    url_name: str,
+    *,
+    order: int,
+    role: str = roles.VIEWER,
+    match: tuple[str, ...] = (),
+    match_kwarg: str = "",
 ) -> None:
     """A link in the top bar to a page without arguments."""
-    _add(MAIN, Link(label, url_name, order, role, match))
+    _add(MAIN, Link(label, url_name, order, role, match, match_kwarg))
 
 
 def space_tab(
