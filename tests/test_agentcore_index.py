@@ -25,16 +25,23 @@ def test_the_landing_page_lists_memory_and_flow_traces(viewer_client):
 
 
 def test_the_landing_page_lists_areas_registered_by_other_apps_in_tab_order(viewer_client):
-    # As the browser app will: its own tab, first in the section.
-    nav.section_tab("agentcore", "Browser sessions", "audit-log", order=10, role=roles.VIEWER)
+    # As another app does: its own tab and what it is for, early in the section.
+    nav.section_tab(
+        "agentcore",
+        "Some area",
+        "audit-log",
+        order=5,
+        role=roles.VIEWER,
+        description="What some area is for.",
+    )
     try:
         html = viewer_client.get(reverse("agentcore:index")).content.decode()
     finally:
         nav.SECTIONS["agentcore"] = [
             link for link in nav.SECTIONS["agentcore"] if link.url_name != "audit-log"
         ]
-    assert "Browser sessions" in html
-    assert html.index("Browser sessions") < html.index(">Memory<") < html.index("Flow traces")
+    assert "What some area is for." in html
+    assert html.index("Some area") < html.index(">Memory<") < html.index("Flow traces")
 
 
 def test_areas_above_the_users_role_are_not_listed(viewer_client, admin_client):
@@ -50,7 +57,11 @@ def test_areas_above_the_users_role_are_not_listed(viewer_client, admin_client):
 
 @pytest.mark.parametrize(
     ("name", "tab"),
-    [("agentcore:memory-choose", "Memory"), ("flows:choose", "Flow traces")],
+    [
+        ("agentcore:memory-choose", "Memory"),
+        ("flows:choose", "Flow traces"),
+        ("browser:list", "Browser sessions"),
+    ],
 )
 def test_each_area_page_shows_the_section_tabs_with_its_own_marked(viewer_client, name, tab):
     html = viewer_client.get(reverse(name)).content.decode()

@@ -15,5 +15,13 @@ class AgentcoreConfig(AppConfig):
             "AgentCore", "agentcore:index", order=60, match=("agentcore", "flows", "browser")
         )
         nav.section_tab(
-            "agentcore", "Memory", "agentcore:memory-choose", order=40, match=MEMORY_VIEWS
+            "agentcore",
+            "Memory",
+            "agentcore:memory-choose",
+            order=40,
+            match=MEMORY_VIEWS,
+            description=(
+                "Agent memory: actors, sessions and their conversations (with branches), "
+                "long-term records by namespace, and search by relevance."
+            ),
         )

@@ -10,5 +10,13 @@ class BrowserConfig(AppConfig):
         from dashboard.core import nav
 
         nav.section_tab(
-            "agentcore", "Browser sessions", "browser:list", order=10, match=("browser",)
+            "agentcore",
+            "Browser sessions",
+            "browser:list",
+            order=10,
+            match=("browser",),
+            description=(
+                "Cloud browsers the agent drives: start and stop sessions, watch one live, "
+                "take control from the agent and give it back."
+            ),
         )

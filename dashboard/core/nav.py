@@ -34,6 +34,8 @@ class Link:
     # ...or a URL argument whose presence makes it current (every page of one agent space,
     # whichever app serves it, belongs under "Agent spaces").
     match_kwarg: str = ""
+    # One sentence on what the area is for (a section's landing page lists its tabs with it).
+    description: str = ""
 
     def is_current(self, request: HttpRequest) -> bool:
         found = getattr(request, "resolver_match", None)
@@ -86,10 +88,12 @@ def section_tab(
     order: int,
     role: str = roles.VIEWER,
     match: tuple[str, ...] = (),
+    description: str = "",
 ) -> None:
     """A tab of `section` (shown with `{% section_tabs "<section>" %}`), to a page without
-    arguments."""
-    _add(SECTIONS.setdefault(section, []), Link(label, url_name, order, role, match))
+    arguments. `description` says what the area is for on the section's landing page."""
+    link = Link(label, url_name, order, role, match, description=description)
+    _add(SECTIONS.setdefault(section, []), link)
 
 
 def _entries(links: list[Link], request: HttpRequest, *args: str) -> list[dict[str, Any]]:
@@ -102,7 +106,14 @@ def _entries(links: list[Link], request: HttpRequest, *args: str) -> list[dict[s
             url = reverse(link.url_name, args=args)
         except NoReverseMatch:
             continue
-        out.append({"label": link.label, "url": url, "current": link.is_current(request)})
+        out.append(
+            {
+                "label": link.label,
+                "url": url,
+                "current": link.is_current(request),
+                "description": link.description,
+            }
+        )
     return out
 
 
