@@ -385,7 +385,7 @@ def _layer() -> str:
 
 def _checked(replies: list[Reply]) -> str:
     """Replies that did not arrive whole, in order and once (or caught up an earlier one)."""
-    bad = sum(1 for r in replies if not r.intact or r.foreign or (r.error and not r.deltas))
+    bad = sum(1 for r in replies if not r.intact or r.foreign or not r.deltas)
     return f"{len(replies) - bad}/{len(replies)}"
 
 
