@@ -1,13 +1,23 @@
 """Chat streaming: relay-added latency per delta, time to first token, deltas per second, page
 views while replies stream, and a full stream pool; against a minimal relay as the floor.
 
-Run: .venv/bin/python bench/chat_stream.py            (about 2 minutes on a 2-core machine)
+Run: .venv/bin/python bench/chat_stream.py            (about 8 minutes on a 2-core machine)
+     .venv/bin/python bench/chat_stream.py --sizes 10,100 --only latency   (a part of it)
+     REDIS_URL=redis://127.0.0.1:6379/5 REDIS_PREFIX=console-bench-$RANDOM \
+         .venv/bin/python bench/chat_stream.py               (the production path: Redis layer
+                                                              and cache; the floor is unchanged)
 
 Set-up: a throwaway SQLite database and var directory under /tmp, `dashboard.test_settings`,
 the embedded sandbox. The console runs as ONE daphne process (`daphne bench.chat_stream:
 application`: the real dashboard.asgi application, in-memory channel layer, locmem cache).
 Clients are `websockets` connections from this process: each signs in with a session cookie,
-opens a chat's socket, says hello and sends "What is open?" as the chat page does.
+opens a chat's socket, says hello and sends "What is open?" as the chat page does. Every reply
+goes to a chat of its own, never used before (a chat that already has replies would answer the
+hello with them: the catch-up of an earlier round is not a live delta).
+
+Checked, not only timed: a client counts the deltas of its own reply only, and each reply must
+arrive whole, in order and without a repeat (every stamp once, in the order emitted); the table
+says how many replies did not.
 
 Measuring: in the server process the sandbox agent's `stream_reply` is wrapped so that every
 text delta carries the wall-clock moment it was emitted (`⟦1700000000.123456⟧` appended to the
@@ -29,6 +39,7 @@ stream pool answers.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -49,6 +60,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 STAMP = re.compile(r"⟦(\d+\.\d+)⟧")
 QUESTION = "What is open?"
+REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_PREFIX = os.environ.get("REDIS_PREFIX", "console-bench")
+SIZES = (1, 10, 100)
+# The exchange a reply streams into (the relay's run) and each text delta of it.
+EXCHANGE = re.compile(r'<article id="x-([0-9a-f]+)"')
+DELTA = re.compile(r'beforeend:#x-([0-9a-f]+)-b\d+-raw">([^<]*)</span>')
 
 
 # --- the server side (imported by daphne) -------------------------------------------------------
@@ -138,6 +155,8 @@ class World:
             for k, v in os.environ.items()
             if k not in ("DATABASE_URL", "REDIS_URL", "SANDBOX_FAULTS", "DJANGO_SETTINGS_MODULE")
         }
+        if REDIS_URL:  # the production path: Redis channel layer and cache
+            self.env.update(REDIS_URL=REDIS_URL, REDIS_PREFIX=f"{REDIS_PREFIX}-{self.dir.name}")
         defaults = {
             "SANDBOX_CHAT_CONCURRENCY": "1000",
             "STREAM_THREADS": "200",
@@ -224,9 +243,17 @@ class Reply:
         self.first_stamp = 0.0
         self.done = 0.0
         self.latencies: list[float] = []
+        self.stamps: list[float] = []  # the emission stamps of this reply's deltas, as received
         self.deltas = 0
         self.messages = 0
         self.error = ""
+        self.run = ""  # the console's run of this reply (its exchange is x-<run>)
+        self.foreign = 0  # deltas of other runs received (an earlier reply's catch-up)
+
+    @property
+    def intact(self) -> bool:
+        """Every delta once, in the order emitted (stamps only grow within one reply)."""
+        return all(a < b for a, b in zip(self.stamps, self.stamps[1:], strict=False))
 
 
 async def _console_reply(port: int, ids: dict[str, Any], chat: str, out: Reply) -> None:
@@ -242,7 +269,7 @@ async def _console_reply(port: int, ids: dict[str, Any], chat: str, out: Reply) 
         await ws.send(json.dumps({"streams": "hello", "run": None, "after": 0}))
         out.sent = time.time()
         await ws.send(json.dumps({"action": "send", "content": QUESTION}))
-        await _collect(ws, out)
+        await _collect(ws, out, console=True)
 
 
 async def _floor_reply(port: int, ids: dict[str, Any], chat: str, out: Reply) -> None:
@@ -254,14 +281,38 @@ async def _floor_reply(port: int, ids: dict[str, Any], chat: str, out: Reply) ->
         await _collect(ws, out)
 
 
-async def _collect(ws: Any, out: Reply) -> None:
+def _own_stamps(html: str, out: Reply) -> list[float]:
+    """The stamps of this reply's deltas in a console message (the exchange it started)."""
+    if not out.run:
+        runs = EXCHANGE.findall(html)
+        if runs:
+            out.run = runs[-1]  # the reply's exchange arrives with its stream.start
+    stamps: list[float] = []
+    for run, text in DELTA.findall(html):
+        found = [float(s) for s in STAMP.findall(text)]
+        if run == out.run:
+            stamps.extend(found)
+        else:
+            out.foreign += len(found)
+    return stamps
+
+
+async def _collect(ws: Any, out: Reply, *, console: bool = False) -> None:
     while True:
         html = await asyncio.wait_for(ws.recv(), 120)
         now = time.time()
-        stamps = [float(s) for s in STAMP.findall(html)]
+        if console:
+            stamps = _own_stamps(html, out)
+            ended = bool(out.run) and re.search(
+                rf'id="x-{out.run}-status" class="xstatus xs-(done|failed|broken)"', html
+            )
+        else:
+            stamps = [float(s) for s in STAMP.findall(html)]
+            ended = "xs-done" in html
         if stamps:
             out.messages += 1
             out.deltas += len(stamps)
+            out.stamps.extend(stamps)
             out.latencies.extend(now - s for s in stamps)
             if not out.first:
                 out.first, out.first_stamp = now, stamps[0]
@@ -269,7 +320,7 @@ async def _collect(ws: Any, out: Reply) -> None:
             out.error = "pool full"
             out.done = now
             return
-        if "xs-done" in html or "xs-failed" in html or "xs-broken" in html:
+        if ended:
             out.done = now
             return
 
@@ -317,39 +368,51 @@ def _page_views(port: int, ids: dict[str, Any], count: int, stop: threading.Even
     return times
 
 
-def _latency_tables() -> None:
+def _daphne(port: int) -> list[str]:
+    return [
+        str(Path(sys.executable).parent / "daphne"),
+        "-b",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "bench.chat_stream:application",
+    ]
+
+
+def _layer() -> str:
+    return "Redis channel layer and cache" if REDIS_URL else "in-memory channel layer"
+
+
+def _checked(replies: list[Reply]) -> str:
+    """Replies that did not arrive whole, in order and once (or caught up an earlier one)."""
+    bad = sum(1 for r in replies if not r.intact or r.foreign or not r.deltas)
+    return f"{len(replies) - bad}/{len(replies)}"
+
+
+def _latency_tables(sizes: tuple[int, ...] = SIZES) -> None:
     rows: list[str] = []
     ttft: list[str] = []
+    total = sum(sizes)
     for window in ("0", "0.05"):
         world = World(SANDBOX_CHAT_TOKEN_SECONDS="0.04", STREAM_COALESCE_SECONDS=window)
         try:
-            ids = world.prepare(2 * (1 + 10 + 100))
+            ids = world.prepare(2 * total)
             console, floor = _free_port(), _free_port()
-            world.serve(
-                [
-                    str(Path(sys.executable).parent / "daphne"),
-                    "-b",
-                    "127.0.0.1",
-                    "-p",
-                    str(console),
-                    "bench.chat_stream:application",
-                ],
-                console,
-            )
+            world.serve(_daphne(console), console)
             world.serve([sys.executable, str(Path(__file__)), "--floor", str(floor)], floor)
-            chats = ids["chats"]
-            for n in (1, 10, 100):
-                for kind, port, pool in (
-                    ("console", console, chats[:100]),
-                    ("floor", floor, chats[100:]),
-                ):
-                    replies = asyncio.run(_run(kind, port, ids, pool[:n]))
+            # Every reply in a chat of its own: a chat used by an earlier round would answer
+            # the hello with that round's reply first (history, not live deltas).
+            fresh = iter(ids["chats"])
+            for n in sizes:
+                for kind, port in (("console", console), ("floor", floor)):
+                    chats = [next(fresh) for _ in range(n)]
+                    replies = asyncio.run(_run(kind, port, ids, chats))
                     lat = [x for r in replies for x in r.latencies]
                     msgs = sum(r.messages for r in replies)
                     deltas = sum(r.deltas for r in replies)
                     rows.append(
                         f"| {window} | {n} | {kind} | {_ms(lat, 0.5)} | {_ms(lat, 0.99)} | "
-                        f"{deltas} | {msgs} |"
+                        f"{_ms(lat, 1)} | {deltas} | {msgs} | {_checked(replies)} |"
                     )
                     if window == "0":
                         first = [r.first - r.sent for r in replies if r.first]
@@ -362,9 +425,12 @@ def _latency_tables() -> None:
         finally:
             world.close()
     print("### Relay-added latency per delta (sandbox emits → websocket client receives)\n")
-    print("Tokens every 40 ms; one daphne process; in-memory channel layer.\n")
-    print("| coalesce (s) | concurrent replies | relay | p50 ms | p99 ms | deltas | messages |")
-    print("|---|---|---|---|---|---|---|")
+    print(f"Tokens every 40 ms; one daphne process; {_layer()}.\n")
+    print(
+        "| coalesce (s) | concurrent replies | relay | p50 ms | p99 ms | max ms | deltas | "
+        "messages | replies whole, in order, once |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
     print("\n### Time to first token (client sends → first text delta arrives)\n")
     print("| concurrent replies | relay | p50 ms | p99 ms | until the sandbox emitted it, p50 ms |")
@@ -379,14 +445,7 @@ def _throughput_and_load() -> None:
         ids = world.prepare(40)
         console, floor = _free_port(), _free_port()
         world.serve(
-            [
-                str(Path(sys.executable).parent / "daphne"),
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(console),
-                "bench.chat_stream:application",
-            ],
+            _daphne(console),
             console,
         )
         world.serve([sys.executable, str(Path(__file__)), "--floor", str(floor)], floor)
@@ -400,13 +459,16 @@ def _throughput_and_load() -> None:
             deltas = sum(r.deltas for r in replies)
             rows.append(
                 f"| {kind} | {len(pool)} | {deltas} | {wall:.2f} | {deltas / wall:.0f} | "
-                f"{sum(r.messages for r in replies)} |"
+                f"{sum(r.messages for r in replies)} | {_checked(replies)} |"
             )
     finally:
         world.close()
     print("\n### Deltas per second, one process (tokens as fast as the sandbox makes them)\n")
-    print("| relay | concurrent replies | deltas | seconds | deltas/s | websocket messages |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| relay | concurrent replies | deltas | seconds | deltas/s | websocket messages | "
+        "replies whole, in order, once |"
+    )
+    print("|---|---|---|---|---|---|---|")
     print("\n".join(rows))
 
     world = World(SANDBOX_CHAT_TOKEN_SECONDS="0.04")
@@ -414,14 +476,7 @@ def _throughput_and_load() -> None:
         ids = world.prepare(100)
         port = _free_port()
         world.serve(
-            [
-                str(Path(sys.executable).parent / "daphne"),
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "bench.chat_stream:application",
-            ],
+            _daphne(port),
             port,
         )
         idle = _page_views(port, ids, 20, threading.Event())
@@ -455,14 +510,7 @@ def _pool_full() -> None:
         ids = world.prepare(8)
         port = _free_port()
         world.serve(
-            [
-                str(Path(sys.executable).parent / "daphne"),
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "bench.chat_stream:application",
-            ],
+            _daphne(port),
             port,
         )
         replies = asyncio.run(_run("console", port, ids, ids["chats"]))
@@ -484,10 +532,24 @@ def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--floor":
         _floor(int(sys.argv[2]))
         return
-    print("## bench/chat_stream.py\n")
-    _latency_tables()
-    _throughput_and_load()
-    _pool_full()
+    parser = argparse.ArgumentParser(description="Chat streaming bench (see the docstring).")
+    parser.add_argument(
+        "--sizes",
+        default=",".join(map(str, SIZES)),
+        help="concurrent replies per latency round, e.g. 10,100 (default 1,10,100)",
+    )
+    parser.add_argument(
+        "--only", choices=("latency", "throughput", "pool"), help="run one part of the bench"
+    )
+    args = parser.parse_args()
+    sizes = tuple(int(n) for n in args.sizes.split(",") if n.strip())
+    print(f"## bench/chat_stream.py ({_layer()})\n")
+    if args.only in (None, "latency"):
+        _latency_tables(sizes)
+    if args.only in (None, "throughput"):
+        _throughput_and_load()
+    if args.only in (None, "pool"):
+        _pool_full()
 
 
 if __name__ == "__main__":

@@ -162,13 +162,27 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Messages waiting for consumers before the channel layer drops new ones (silently): per socket
+# in the in-memory layer; with Redis, per daphne process (channels_redis keeps all the sockets of
+# a process in one queue). channels' default, 100, was two seconds of one fast reply's deltas,
+# and with Redis a tenth of a second of a hundred replies.
+CHANNEL_CAPACITY = envint("CHANNEL_CAPACITY", 10_000 if REDIS_URL else 1000)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py's asyncio pool refuses a connection beyond max_connections (100 by
+                # default) instead of waiting: with a hundred replies publishing at once, sends
+                # failed with "Too many connections" and consumers died of it.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "max_connections": envint("REDIS_MAX_CONNECTIONS", 1000),
+                    }
+                ],
                 "prefix": os.environ.get("REDIS_PREFIX", "console") + ":asgi",
+                "capacity": CHANNEL_CAPACITY,
             },
         }
     }
@@ -180,8 +194,23 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # channels' in-memory layer, without its per-message walk over every socket's queue
+    # (dashboard/streams/layers.py).
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "dashboard.streams.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": CHANNEL_CAPACITY},
+        }
+    }
+    # The local-memory cache evicts a third of its entries, least recently used first, once it
+    # holds MAX_ENTRIES (Django's default: 300): the stream replay log of 60 running replies
+    # already exceeds that, and losing it loses events for tabs that join or reconnect.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": envint("CACHE_MAX_ENTRIES", 20_000)},
+        }
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

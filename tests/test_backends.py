@@ -53,7 +53,8 @@ def test_the_channel_layer_is_redis(fresh_layer):
     from channels_redis.core import RedisChannelLayer
 
     assert isinstance(fresh_layer, RedisChannelLayer)
-    assert settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] == [os.environ["REDIS_URL"]]
+    [host] = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]
+    assert host["address"] == os.environ["REDIS_URL"]
 
 
 async def test_a_group_message_goes_through_redis(fresh_layer):

@@ -145,8 +145,11 @@ def test_malformed_values_fail_clearly(tmp_path, name, value, message):
 def test_the_defaults_are_sqlite_in_memory_layer_and_local_cache(tmp_path):
     values = _settings(_production(tmp_path), "DATABASES", "CHANNEL_LAYERS", "CACHES")
     assert values["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
-    assert values["CHANNEL_LAYERS"]["default"]["BACKEND"] == "channels.layers.InMemoryChannelLayer"
+    layer = values["CHANNEL_LAYERS"]["default"]
+    assert layer["BACKEND"] == "dashboard.streams.layers.InMemoryChannelLayer"
+    assert layer["CONFIG"] == {"capacity": 1000}
     assert "LocMemCache" in values["CACHES"]["default"]["BACKEND"]
+    assert values["CACHES"]["default"]["OPTIONS"] == {"MAX_ENTRIES": 20000}
 
 
 def test_database_url_selects_postgresql(tmp_path):
@@ -166,7 +169,10 @@ def test_redis_url_selects_channels_redis_and_the_redis_cache(tmp_path):
     values = _settings(env, "CHANNEL_LAYERS", "CACHES")
     layer = values["CHANNEL_LAYERS"]["default"]
     assert layer["BACKEND"] == "channels_redis.core.RedisChannelLayer"
-    assert layer["CONFIG"]["hosts"] == ["redis://cache.internal:6379/2"]
+    assert layer["CONFIG"]["hosts"] == [
+        {"address": "redis://cache.internal:6379/2", "max_connections": 1000}
+    ]
+    assert layer["CONFIG"]["capacity"] == 10_000
     assert layer["CONFIG"]["prefix"] == "blue:asgi"
     cache = values["CACHES"]["default"]
     assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"

@@ -74,4 +74,4 @@ class ChatConsumer(streams.StreamConsumer):
                 "can_operate": True,
             },
         )
-        await self.send(text_data=html)
+        await self.push(html)

@@ -22,6 +22,12 @@ What it guarantees
   rest; a tab that reconnects says the last (run, seq) it has and gets exactly what it missed,
   without duplicates. Finished runs stay readable for `STREAM_LOG_TTL` (900 s); a key keeps
   its last 10 runs.
+- **Nothing lost when the channel layer drops a message.** Layers drop messages for a socket
+  whose channel is full (`CHANNEL_CAPACITY`), silently. A viewer refills a gap from the log on
+  the next batch; batches say whether they end the run and beats say the last seq published,
+  and a viewer that has heard nothing for 1.5 heartbeat periods while a run it follows is not
+  over reads the log itself, so even a dropped last batch arrives (late, never twice). A gap the
+  log cannot fill any more (evicted, expired) makes the page reload its stream region.
 - **Coalescing.** Event types a kind names in `coalesce` (text deltas) travel in batches at
   most `STREAM_COALESCE_SECONDS` (50 ms) apart; the first one after a quiet spell goes at once,
   and any other event flushes the batch before it, so order is kept.

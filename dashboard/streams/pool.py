@@ -9,6 +9,13 @@ person who asked is told instead of waiting behind streams that may last minutes
 Workers are daemon threads: a process that is stopping does not wait for a stream stuck in a
 read (the relay has already told its viewers, see relay.shutdown). Idle workers exit after a
 minute.
+
+`submit` never starts a thread itself: it is called on the event loop, and `Thread.start()`
+waits until the new thread has run, which takes as long as getting the GIL from every other busy
+thread. With a hundred replies streaming, starting the workers of new ones held the event loop
+for about half of its time (py-spy, bench/chat_stream.py at 100 replies): every reply's deltas
+waited. A spawner thread of the pool's own starts workers; the job waits in the queue for the
+first free worker.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -49,6 +57,8 @@ class StreamPool:
         self._idle = 0  # workers waiting for a job
         self._workers = 0
         self._counter = 0
+        self._spawns: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._spawner: threading.Thread | None = None
 
     @property
     def busy(self) -> int:
@@ -67,9 +77,28 @@ class StreamPool:
             self._workers += 1
             self._counter += 1
             number = self._counter
+            first = self._spawner is None
+            if first:
+                self._spawner = threading.Thread(
+                    target=self._spawn, name=f"{self.name}-spawner", daemon=True
+                )
+            spawner = self._spawner
         self._jobs.put(job)
-        thread = threading.Thread(target=self._work, name=f"{self.name}-{number}", daemon=True)
-        thread.start()
+        self._spawns.put(f"{self.name}-{number}")
+        if first:
+            spawner.start()  # once per pool, the only thread start on the caller's side
+
+    def _spawn(self) -> None:
+        """Start the workers `submit` asked for (off the event loop)."""
+        while True:
+            name = self._spawns.get()
+            while True:
+                try:
+                    threading.Thread(target=self._work, name=name, daemon=True).start()
+                    break
+                except RuntimeError:  # "can't start new thread": the job waits for a worker
+                    logger.exception("Could not start stream thread %s; retrying", name)
+                    time.sleep(1.0)
 
     def _work(self) -> None:
         while True:

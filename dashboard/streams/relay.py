@@ -121,6 +121,7 @@ class Relay:
         self.group = group_name(key)
         self.done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self.published = 0  # batches sent
+        self._sent = 0  # the last seq published
         self._loop = asyncio.get_running_loop()
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._lock = threading.Lock()  # sequence numbers and log order
@@ -279,9 +280,12 @@ class Relay:
             "run": self.run,
             "first": events[0]["seq"],
             "last": events[-1]["seq"],
+            # The run ends with this batch: a viewer that has it expects nothing more of it.
+            "end": events[-1]["type"] in TERMINAL,
             "html": html,
         }
         self.published += 1
+        self._sent = events[-1]["seq"]
         try:
             await get_channel_layer().group_send(self.group, message)
         except Exception:
@@ -291,7 +295,16 @@ class Relay:
     async def _beat(self) -> None:
         try:
             await get_channel_layer().group_send(
-                self.group, {"type": BEAT, "key": self.key, "run": self.run, "at": time.time()}
+                self.group,
+                # `last`: what was published so far, so a viewer that missed a batch (a full
+                # channel drops messages) notices while the run is quiet, and catches up.
+                {
+                    "type": BEAT,
+                    "key": self.key,
+                    "run": self.run,
+                    "at": time.time(),
+                    "last": self._sent,
+                },
             )
         except Exception:
             logger.exception("Could not send the heartbeat of %s", self.key)

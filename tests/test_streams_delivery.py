@@ -1,0 +1,215 @@
+"""dashboard.streams delivers every event to every viewer exactly once and in order, also when
+the rest of the process gets in the way: many runs at once with viewers that reconnect
+mid-stream while other users of the cache fill it, a channel layer that drops messages for a
+busy socket (even a run's last batch), and a client that has gone while a batch is sent.
+
+Delivery is checked exactly: the fake kind renders each event as a tagged element
+(tests/streams_support.py), so a viewer's messages say which sequence numbers it got."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+from channels.layers import channel_layers, get_channel_layer
+from django.core.cache import cache
+
+from dashboard import streams
+from dashboard.streams import consumer as stream_consumer
+from dashboard.streams import log
+
+from . import streams_support
+from .streams_support import KIND, Gate, Viewer, deltas, source
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _fresh(settings):
+    channel_layers.backends.clear()
+    cache.clear()
+    settings.STREAM_THREADS = 40
+    settings.STREAM_COALESCE_SECONDS = 0.05
+    settings.STREAM_IDLE_TIMEOUT = 10.0
+    settings.STREAM_HEARTBEAT_SECONDS = 10.0
+    yield
+    channel_layers.backends.clear()
+    cache.clear()
+
+
+def key(name: str) -> str:
+    return f"{KIND}:{name}"
+
+
+def seqs(got: list[tuple]) -> list[int]:
+    return [e[1] for e in got]
+
+
+def small_channels(settings, capacity: int) -> None:
+    """The configured channel layer, holding only `capacity` messages per socket."""
+    layer = dict(settings.CHANNEL_LAYERS["default"])
+    layer["CONFIG"] = {**layer.get("CONFIG", {}), "capacity": capacity}
+    settings.CHANNEL_LAYERS = {"default": layer}
+    channel_layers.backends.clear()
+
+
+def stall_first_hello(monkeypatch) -> tuple[threading.Event, threading.Event]:
+    """The socket's consumer is busy right after its hello read the log (until `release` is
+    set), so whatever the relay publishes meanwhile waits in, or overflows, its channel.
+    `entered` is set once it is busy."""
+    real = stream_consumer.views.read_runs
+    entered, release = threading.Event(), threading.Event()
+
+    def slow(key: str):
+        runs = real(key)
+        if not entered.is_set():
+            entered.set()
+            assert release.wait(10), "never released"
+        return runs
+
+    monkeypatch.setattr(stream_consumer.views, "read_runs", slow)
+    return entered, release
+
+
+# --- many runs, viewers that stay and viewers that reconnect ------------------------------------
+
+
+async def test_every_viewer_gets_every_event_once_in_order_while_the_cache_is_busy():
+    """12 runs at once, two viewers each that stay and one that drops mid-stream and comes
+    back with its position after other users of the cache (live pages' leases and snapshots,
+    counts) wrote far more entries than the replay log holds."""
+    count, size = 12, 40
+    total = size + 2  # stream.start, the deltas, stream.end
+    names = [f"many{n}" for n in range(count)]
+    staying = {n: [await Viewer(n).open(), await Viewer(n).open()] for n in names}
+    leaving = {n: await Viewer(n).open() for n in names}
+    gates = {n: Gate() for n in names}
+    relays = {
+        n: await streams.start(key(n), source(deltas(size, n), gate=gates[n]), meta={})
+        for n in names
+    }
+    # Each leaving viewer has the first half, then its socket drops.
+    before = {n: await leaving[n].receive_until("delta") for n in names}
+    for n in names:
+        while seqs(before[n])[-1] < size // 2 + 1:
+            before[n] += await leaving[n].receive_until("delta")
+        await leaving[n].close()
+    for number in range(1500):
+        cache.set(f"elsewhere:{number}", {"snapshot": "x" * 64}, 60)
+    # Still one run per key: the lock of each run in progress is where it was.
+    for n in names:
+        with pytest.raises(streams.AlreadyStreaming):
+            await streams.start(key(n), source(deltas(1)), meta={})
+    back = {n: await Viewer(n).open(leaving[n].run, leaving[n].seq) for n in names}
+    for gate in gates.values():
+        gate.set()
+    for n in names:
+        run = relays[n].run
+        for viewer in staying[n]:
+            got = await viewer.receive_until(streams.END, timeout=20)
+            assert seqs(got) == list(range(1, total + 1)), n
+            assert {e[0] for e in got} == {run}
+        after = await back[n].receive_until(streams.END, timeout=20)
+        whole = seqs(before[n]) + seqs(after)
+        assert whole == list(range(1, total + 1)), (n, leaving[n].seq, seqs(after)[:5])
+        assert (back[n].run, back[n].seq) == (run, total)
+        assert await relays[n].wait(5) == streams.END
+    for viewer in [v for vs in staying.values() for v in vs] + list(back.values()):
+        await viewer.close()
+
+
+async def test_the_replay_log_of_a_run_survives_the_rest_of_the_caches_traffic():
+    gate = Gate()
+    relay = await streams.start(key("kept"), source(deltas(200), gate=gate), meta={})
+    first = await Viewer("kept").open()
+    while not first.seq or first.seq < 101:
+        await first.receive_until("delta")
+    for number in range(1500):
+        cache.set(f"elsewhere:{number}", number, 60)
+    events = await asyncio.to_thread(log.read, key("kept"), relay.run)
+    assert seqs([(e["seq"], e["seq"]) for e in events]) == list(range(1, 102))
+    runs = await asyncio.to_thread(streams.read_runs, key("kept"))
+    assert [(r["run"], r["open"]) for r in runs] == [(relay.run, True)], "not read as lost"
+    gate.set()
+    await first.receive_until(streams.END)
+    await first.close()
+    assert await relay.wait(5) == streams.END
+
+
+# --- a channel layer that drops messages ------------------------------------------------------
+
+
+async def test_batches_a_full_channel_dropped_are_caught_up_even_the_last_one(
+    settings, monkeypatch
+):
+    settings.STREAM_COALESCE_SECONDS = 0  # a message per event: the channel overflows
+    settings.STREAM_HEARTBEAT_SECONDS = 0.2
+    small_channels(settings, capacity=3)
+    entered, release = stall_first_hello(monkeypatch)
+    viewer = await Viewer("full").open()
+    assert await asyncio.to_thread(entered.wait, 5)
+    relay = await streams.start(
+        key("full"), source([*deltas(30), ("done", {"text": "ok"})]), meta={}
+    )
+    # Everything is published while the viewer is busy: its channel keeps the first three
+    # batches and drops the rest, the run's end among them.
+    assert await relay.wait(5) == streams.END
+    release.set()
+    got = await viewer.receive_until(streams.END, timeout=10)
+    assert seqs(got) == list(range(1, 34)), "every event once, in order, the end included"
+    assert (viewer.run, viewer.seq) == (relay.run, 33)
+    await viewer.close()
+
+
+async def test_a_quiet_run_tells_a_viewer_that_lost_batches_what_it_lacks(settings, monkeypatch):
+    settings.STREAM_COALESCE_SECONDS = 0
+    settings.STREAM_HEARTBEAT_SECONDS = 0.3
+    small_channels(settings, capacity=3)
+    entered, release = stall_first_hello(monkeypatch)
+    gate = Gate()
+    viewer = await Viewer("quiet").open()
+    assert await asyncio.to_thread(entered.wait, 5)
+    relay = await streams.start(key("quiet"), source(deltas(20), gate=gate), meta={})
+    # The first half (stream.start and 10 deltas) is published while the viewer is busy, and
+    # most of it dropped; then the run goes quiet at the gate.
+    while relay.published < 11:  # a batch per event with no coalescing
+        await asyncio.sleep(0.01)
+    release.set()
+    got = await viewer.receive_until("delta")
+    while got[-1][1] < 11:  # no new batch comes while the run is quiet: the beats must tell
+        got += await viewer.receive_until("delta", timeout=5)
+    gate.set()
+    got += await viewer.receive_until(streams.END)
+    assert seqs(got) == list(range(1, 23))
+    await relay.wait(5)
+    await viewer.close()
+
+
+# --- a client that has gone ---------------------------------------------------------------------
+
+
+async def test_a_send_to_a_client_that_has_gone_leaves_the_consumer_running(monkeypatch):
+    """daphne raises when a consumer sends on a socket the client has just closed; the consumer
+    must not die of it (an error in the log, its group membership left behind)."""
+    gone = asyncio.Event()
+    real_send = streams_support.Consumer.send
+
+    async def send(self, text_data=None, bytes_data=None, close=False):
+        if gone.is_set():
+            raise RuntimeError("Attempt to send on a closed protocol")
+        await real_send(self, text_data=text_data, bytes_data=bytes_data, close=close)
+
+    monkeypatch.setattr(streams_support.Consumer, "send", send)
+    gate = Gate()
+    viewer = await Viewer("gone").open()
+    relay = await streams.start(key("gone"), source(deltas(10), gate=gate), meta={})
+    await viewer.receive_until("delta")
+    gone.set()
+    gate.set()
+    assert await relay.wait(5) == streams.END
+    await asyncio.sleep(0.1)  # the consumer tried to send the rest
+    await viewer.close()  # raises if the consumer died of its failed sends
+    groups = getattr(get_channel_layer(), "groups", None)  # the in-memory layer's
+    if groups is not None:
+        assert not groups.get(streams.group_name(key("gone"))), "it left the group"
