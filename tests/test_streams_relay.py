@@ -321,3 +321,26 @@ async def test_anonymous_sockets_are_refused():
     connected, code = await communicator.connect()
     assert not connected and code == 4401
     await communicator.disconnect()
+
+
+def test_runs_of_an_event_loop_that_has_ended_are_not_active():
+    """A run its loop left behind (a test, a restarted server loop) is not handed out to be
+    awaited on another loop."""
+    from dashboard.streams import relay as relay_module
+
+    stale_loop = asyncio.new_event_loop()
+
+    class Stale:
+        _loop = stale_loop
+
+    relay_module._ACTIVE["stale-run"] = Stale()  # type: ignore[assignment]
+    try:
+        stale_loop.close()
+
+        async def inside() -> list:
+            return streams.active()
+
+        assert asyncio.run(inside()) == []
+        assert "stale-run" not in relay_module._ACTIVE
+    finally:
+        relay_module._ACTIVE.pop("stale-run", None)

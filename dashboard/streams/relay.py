@@ -449,8 +449,20 @@ def _retrieve(task: asyncio.Task[None]) -> None:
 
 
 def active() -> list[Relay]:
-    """Runs this process relays now."""
-    return list(_ACTIVE.values())
+    """Runs this process relays now: those of the running event loop.
+
+    A process serves from one loop; runs left by a loop that has ended (one per test) can no
+    longer progress, so they are forgotten rather than handed to a caller who would await them
+    on the wrong loop.
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return list(_ACTIVE.values())
+    for run, relay in list(_ACTIVE.items()):
+        if relay._loop.is_closed():
+            _ACTIVE.pop(run, None)
+    return [relay for relay in _ACTIVE.values() if relay._loop is loop]
 
 
 async def shutdown(message: str = "", timeout: float = 3.0) -> None:
