@@ -9,7 +9,7 @@ class AgentcoreConfig(AppConfig):
     def ready(self) -> None:
         from dashboard.core import nav
 
-        from .urls import MEMORY_VIEWS
+        from .urls import CODE_VIEWS, MEMORY_VIEWS, RUNTIME_VIEWS
 
         nav.main_link(
             "AgentCore", "agentcore:index", order=60, match=("agentcore", "flows", "browser")
@@ -17,3 +17,11 @@ class AgentcoreConfig(AppConfig):
         nav.section_tab(
             "agentcore", "Memory", "agentcore:memory-choose", order=40, match=MEMORY_VIEWS
         )
+        nav.section_tab(
+            "agentcore", "Code interpreter", "agentcore:code-list", order=20, match=CODE_VIEWS
+        )
+        nav.section_tab(
+            "agentcore", "Runtime playground", "agentcore:runtime", order=30, match=RUNTIME_VIEWS
+        )
+        # The stream kinds the pages' websockets relay (registered at import).
+        from . import code_runs, runtime_runs  # noqa: F401

@@ -15,6 +15,14 @@ BLURBS = {
         "Agent memory: actors, sessions and their conversations (with branches), long-term "
         "records by namespace, and search by relevance."
     ),
+    "agentcore:code-list": (
+        "Code interpreter sessions: run code, shell commands and file tools in a session and "
+        "watch the output stream in."
+    ),
+    "agentcore:runtime": (
+        "Invoke an agent runtime with a payload and watch its answer stream in, in a runtime "
+        "session you can share."
+    ),
     "flows:choose": (
         "Bedrock Flows execution traces: inputs and outputs of every node, conditions, "
         "actions, agent traces with guardrail interventions, failures."

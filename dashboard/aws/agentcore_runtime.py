@@ -244,3 +244,32 @@ def open_invocation(params: dict[str, Any]) -> RuntimeStream:
     """Call InvokeAgentRuntime (blocking) and return its answer as a stream of events; errors
     of the call itself are raised here, before any event."""
     return RuntimeStream(call(SERVICE, "InvokeAgentRuntime", **params))
+
+
+def sandbox_runtimes() -> list[dict[str, Any]]:
+    """The sandbox's simulated agent runtimes, as suggestions (none with the aws backend)."""
+    from django.conf import settings
+
+    if settings.DASHBOARD_BACKEND != "sandbox":
+        return []
+    from dashboard.sandbox.runtime_agent import RUNTIMES, arn_of
+
+    from .clients import SANDBOX_REGION
+
+    region = settings.AWS_REGION or SANDBOX_REGION
+    return [
+        {
+            "arn": arn_of(runtime, region, settings.SANDBOX_ACCOUNT_ID),
+            "name": runtime.name,
+            "description": runtime.description,
+            "qualifiers": runtime.qualifiers,
+        }
+        for runtime in RUNTIMES.values()
+    ]
+
+
+def runtime_name(arn: str) -> str:
+    """The runtime's name as its id shows it (my_agent-a1B2c3D4e5 → my_agent)."""
+    runtime_id = arn.rsplit("/", 1)[-1] if ":runtime/" in arn else ""
+    name, dash, suffix = runtime_id.rpartition("-")
+    return name if dash and name else runtime_id

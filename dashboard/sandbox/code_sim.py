@@ -33,6 +33,10 @@ NOTICE = (
     "Simulated by the console's sandbox: no code was executed. It evaluates print(), literals, "
     "arithmetic, variables, if/for/while and time.sleep(); anything else is reported, not run."
 )
+SHELL_NOTICE = (
+    "Simulated by the console's sandbox: no command was executed. It acts out echo, ls, cat, "
+    "head, tail, wc, mkdir, touch, rm, sleep and python -c on the session's virtual files."
+)
 MAX_STEPS = 100_000
 MAX_OUTPUT = 100_000  # characters of stdout + stderr
 MAX_TEXT = 100_000  # characters of one string
@@ -74,6 +78,10 @@ class Outcome:
 
 class _Unsupported(Exception):
     """Something outside the simulated subset (the statement is skipped)."""
+
+    def __init__(self, what: str, hint: str = "") -> None:
+        super().__init__(what)
+        self.hint = hint
 
 
 class _PyError(Exception):
@@ -195,7 +203,8 @@ class Interpreter:
             try:
                 self.statement(statement, last=last)
             except _Unsupported as unsupported:
-                self.note(f"{unsupported} is not simulated; skipped.")
+                hint = f" ({unsupported.hint})" if unsupported.hint else ""
+                self.note(f"{unsupported} is not simulated{hint}; skipped.")
 
     def statement(self, node: ast.stmt, *, last: bool = False) -> None:
         self.tick()
@@ -275,11 +284,11 @@ class Interpreter:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name not in _MODULES:
-                    raise _Unsupported(f"import {alias.name} (only time and math are)")
+                    raise _Unsupported(f"import {alias.name}", "only time and math can be imported")
                 self.vars[alias.asname or alias.name] = _Module(alias.name)
             return
         if node.module not in _MODULES:
-            raise _Unsupported(f"from {node.module} import … (only time and math are)")
+            raise _Unsupported(f"from {node.module} import …", "only time and math can be imported")
         for alias in node.names:
             self.vars[alias.asname or alias.name] = ("function", f"{node.module}.{alias.name}")
 

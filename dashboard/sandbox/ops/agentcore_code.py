@@ -265,7 +265,9 @@ def _paced(planned: list[Planned]) -> Iterator[tuple[str, dict[str, Any]]]:
         yield "result", members
 
 
-def _streamed(steps: list[code_sim.Step], exit_code: int) -> list[Planned]:
+def _streamed(
+    steps: list[code_sim.Step], exit_code: int, notice: str = code_sim.NOTICE
+) -> list[Planned]:
     """Output steps as result events paced like a running program, then the final one."""
     step = float(getattr(settings, "SANDBOX_CODE_STEP_SECONDS", 0.1))
     pacing = MAX_PACING
@@ -291,7 +293,7 @@ def _streamed(steps: list[code_sim.Step], exit_code: int) -> list[Planned]:
         waited = 0.0
     elapsed += waited
     final = _result(
-        [_text(code_sim.NOTICE)],
+        [_text(notice)],
         {"exitCode": exit_code, "executionTime": round(elapsed * 1000 + 3.0, 1)},
         error=exit_code != 0,
     )
@@ -324,7 +326,7 @@ def _execute_command(
     files = dict(session.files or {})
     outcome = code_shell.run(command, files, now, variables=session.variables)
     session.files = files
-    return _streamed(outcome.steps, outcome.exit_code)
+    return _streamed(outcome.steps, outcome.exit_code, code_sim.SHELL_NOTICE)
 
 
 def _paths(arguments: dict[str, Any], tool: str) -> list[str]:
