@@ -271,5 +271,5 @@ def sandbox_runtimes() -> list[dict[str, Any]]:
 def runtime_name(arn: str) -> str:
     """The runtime's name as its id shows it (my_agent-a1B2c3D4e5 → my_agent)."""
     runtime_id = arn.rsplit("/", 1)[-1] if ":runtime/" in arn else ""
-    name, dash, suffix = runtime_id.rpartition("-")
+    name, dash, _ = runtime_id.rpartition("-")
     return name if dash and name else runtime_id
