@@ -171,7 +171,10 @@ def _session_context(
     tool = form["tool"].value() if form is not None and form.is_bound else _tool(request)
     if tool not in TOOL_ORDER:
         tool = DEFAULT_TOOL
-    form = form or ToolForm(initial={"tool": tool, "language": "python"})
+    initial = {"tool": tool, "language": "python"}
+    if request.GET.get("task"):  # "Check its status" of a task, without JavaScript
+        initial["task_id"] = request.GET["task"][:200]
+    form = form or ToolForm(initial=initial)
     created = session.get("createdAt")
     timeout = session.get("sessionTimeoutSeconds")
     ends = None
