@@ -219,3 +219,21 @@ async def test_a_second_run_while_one_streams_is_refused_politely(operator_clien
     assert "your code is kept below" in html
     await tab.until(DONE)
     await finish(tab)
+
+
+async def test_a_full_stream_pool_is_said_at_once_and_the_code_kept(
+    operator_client, session_id, monkeypatch
+):
+    from dashboard.agentcore import running
+
+    async def full(*args, **kwargs):
+        raise streams.PoolFull(32)
+
+    monkeypatch.setattr(running.streams, "start", full)
+    tab = await Tab(operator_client, code_path(session_id)).open()
+    await tab.send(**run_code("print('later')"))
+    html = await tab.until('id="ci-form-errors"')
+    assert "already relaying 32 streams" in html and "is kept below" in html
+    entry = await sync_to_async(AuditEntry.objects.get)(operation="InvokeCodeInterpreter")
+    assert entry.outcome == "failed"
+    await finish(tab)
