@@ -33,6 +33,8 @@ DEFAULT_TIMEOUT = 900
 # characters): a run travels over the page's websocket and its input is shown in the page.
 MAX_INPUT = 1_000_000
 MAX_PATHS = 1000
+# A run's cell shows (and the stream log keeps) this much of its code or command.
+SHOWN_INPUT = 100_000
 
 
 def valid_interpreter_id(value: str) -> bool:
@@ -211,6 +213,11 @@ class ToolForm(forms.Form):
         }
         if arguments.get("clearContext"):
             shown["clearContext"] = True
+        for name in ("code", "command"):
+            if len(shown.get(name) or "") > SHOWN_INPUT:
+                shown[name] = (
+                    shown[name][:SHOWN_INPUT] + f"\n… ({len(arguments[name]):,} characters)"
+                )
         if "content" in arguments:
             shown["files"] = [
                 {"path": c["path"], "size": len((c.get("text") or "").encode())}
