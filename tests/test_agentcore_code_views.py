@@ -278,3 +278,20 @@ def test_viewers_cannot_stop_sessions(viewer_client):
 def test_anonymous_users_are_sent_to_sign_in(anon_client):
     response = anon_client.get(LIST)
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_a_started_task_links_to_its_status_prefilled(operator_client):
+    session_id = _start()
+    page = operator_client.post(
+        _url(session_id, "run/"), {"tool": "startCommandExecution", "command": "sleep 30"}
+    ).content.decode()
+    task_id = re.search(r'data-task="([0-9a-f]{32})"', page).group(1)
+    assert f"?tool=getTask&amp;task={task_id}" in page
+    status = operator_client.get(_url(session_id) + f"?tool=getTask&task={task_id}")
+    assert re.search(
+        rf'<input type="text" name="task_id" value="{task_id}"', status.content.decode()
+    )
+    checked = operator_client.post(
+        _url(session_id, "run/"), {"tool": "getTask", "task_id": task_id}
+    ).content.decode()
+    assert "Working" in checked or "Submitted" in checked
