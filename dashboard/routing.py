@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from dashboard.agentcore.consumers import CodeSessionConsumer, RuntimeConsumer
 from dashboard.browser.consumers import BrowserSessionConsumer
 from dashboard.chat.consumers import ChatConsumer
 from dashboard.configuration.consumers import (
@@ -20,6 +21,11 @@ websocket_urlpatterns = [
         "ws/agentcore/browsers/<str:browser_id>/sessions/<str:session_id>/",
         BrowserSessionConsumer.as_asgi(),
     ),
+    path(
+        "ws/agentcore/code-interpreters/<str:interpreter_id>/sessions/<str:session_id>/",
+        CodeSessionConsumer.as_asgi(),
+    ),
+    path("ws/agentcore/runtime/<str:digest>/", RuntimeConsumer.as_asgi()),
     path("ws/private-connections/", PrivateConnectionsConsumer.as_asgi()),
     path("ws/private-connections/<str:name>/", PrivateConnectionConsumer.as_asgi()),
     path("ws/spaces/<str:space_id>/chat/<str:chat_id>/", ChatConsumer.as_asgi()),

@@ -302,6 +302,11 @@ if not 10 <= BROWSER_LIVE_VIEW_EXPIRES <= 300:
 SANDBOX_CHAT_TOKEN_SECONDS = envfloat("SANDBOX_CHAT_TOKEN_SECONDS", 0.04)
 SANDBOX_CHAT_CONCURRENCY = envint("SANDBOX_CHAT_CONCURRENCY", 3)
 SANDBOX_CHAT_FAULTS = os.environ.get("SANDBOX_CHAT_FAULTS", "")
+# Simulated AgentCore code interpreter and agent runtimes (no submitted code ever runs): READY
+# code interpreter sessions at once, seconds between streamed output pieces, seconds per token.
+SANDBOX_CODE_MAX_SESSIONS = envint("SANDBOX_CODE_MAX_SESSIONS", 8)
+SANDBOX_CODE_STEP_SECONDS = envfloat("SANDBOX_CODE_STEP_SECONDS", 0.1)
+SANDBOX_RUNTIME_TOKEN_SECONDS = envfloat("SANDBOX_RUNTIME_TOKEN_SECONDS", 0.03)
 
 # --- Streams (dashboard/streams: AWS event streams relayed to websockets) -----------------
 # Threads that iterate blocking AWS event streams; when all are busy a new stream is refused.
@@ -316,6 +321,8 @@ STREAM_HEARTBEAT_SECONDS = envfloat("STREAM_HEARTBEAT_SECONDS", 10.0)
 STREAM_LOG_TTL = envfloat("STREAM_LOG_TTL", 900.0)
 # The no-JavaScript chat form waits at most this long for the reply before showing the page.
 CHAT_WAIT_SECONDS = envfloat("CHAT_WAIT_SECONDS", 120.0)
+# The no-JavaScript code interpreter and runtime playground forms wait at most this long.
+AGENTCORE_WAIT_SECONDS = envfloat("AGENTCORE_WAIT_SECONDS", 120.0)
 
 # --- Live updates ------------------------------------------------------------------------
 # Seconds between polls of a watched resource (one poller per resource across all processes).

@@ -9,7 +9,7 @@ class AgentcoreConfig(AppConfig):
     def ready(self) -> None:
         from dashboard.core import nav
 
-        from .urls import MEMORY_VIEWS
+        from .urls import CODE_VIEWS, MEMORY_VIEWS, RUNTIME_VIEWS
 
         nav.main_link(
             "AgentCore", "agentcore:index", order=60, match=("agentcore", "flows", "browser")
@@ -25,3 +25,27 @@ class AgentcoreConfig(AppConfig):
                 "long-term records by namespace, and search by relevance."
             ),
         )
+        nav.section_tab(
+            "agentcore",
+            "Code interpreter",
+            "agentcore:code-list",
+            order=20,
+            match=CODE_VIEWS,
+            description=(
+                "Code interpreter sessions: run code, shell commands and file tools in a "
+                "session and watch the output stream in."
+            ),
+        )
+        nav.section_tab(
+            "agentcore",
+            "Runtime playground",
+            "agentcore:runtime",
+            order=30,
+            match=RUNTIME_VIEWS,
+            description=(
+                "Invoke an agent runtime with a payload and watch its answer stream in, in a "
+                "runtime session you can share."
+            ),
+        )
+        # The stream kinds the pages' websockets relay (registered at import).
+        from . import code_runs, runtime_runs  # noqa: F401

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import views, views_memory
+from . import views, views_code, views_memory, views_runtime
 from .converters import ActorIdConverter
 
 register_converter(ActorIdConverter, "agentcore_actor")
@@ -41,7 +41,23 @@ urlpatterns = [
     ),
 ]
 
+_CODE = "code-interpreters/<str:interpreter_id>/sessions/"
+urlpatterns += [
+    path("code-interpreters/", views_code.session_list, name="code-list"),
+    path(_CODE + "new/", views_code.session_start, name="code-start"),
+    path(_CODE + "<str:session_id>/", views_code.session_detail, name="code-session"),
+    path(_CODE + "<str:session_id>/run/", views_code.session_run, name="code-run"),
+    path(_CODE + "<str:session_id>/stop/", views_code.session_stop, name="code-stop"),
+    path("runtime/", views_runtime.playground, name="runtime"),
+    path("runtime/invoke/", views_runtime.invoke, name="runtime-invoke"),
+]
+
 # The pages under the Memory tab (it is marked current on each of them): names "memory*".
 MEMORY_VIEWS = tuple(
     f"agentcore:{p.name}" for p in urlpatterns if p.name and p.name.startswith("memory")
 )
+# The pages under the Code interpreter and Runtime playground tabs.
+CODE_VIEWS = tuple(
+    f"agentcore:{p.name}" for p in urlpatterns if p.name and p.name.startswith("code-")
+)
+RUNTIME_VIEWS = ("agentcore:runtime", "agentcore:runtime-invoke")

@@ -42,6 +42,15 @@ class _RawStream:
         data, self._buffer = self._buffer[:amt], self._buffer[amt:]
         return data
 
+    def read1(self, amt: int = -1, decode_content: bool | None = None) -> bytes:
+        """What is there without waiting for more (as urllib3's read1): the buffer, else the
+        next chunk. A streamed answer's reader must not wait for `amt` bytes."""
+        if not self._buffer:
+            self._buffer = next((c for c in self._chunks if c), b"")
+        size = len(self._buffer) if amt is None or amt < 0 else amt
+        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
     def close(self) -> None:
         close = getattr(self._chunks, "close", None)
         if close is not None:

@@ -439,6 +439,11 @@ def serialize_output(op: OperationModel, result: dict[str, Any]) -> Response:
             headers["Content-Type"] = "application/vnd.amazon.eventstream"
             return Response(status, headers, eventstream.encode_stream(member, value or ()))
         if member.type_name in ("blob", "string"):
+            if member.serialization.get("streaming") and _is_chunks(value):
+                # A streaming payload produced lazily (InvokeAgentRuntime's response): each
+                # chunk goes out as it is made, as AWS streams it.
+                headers.setdefault("Content-Type", "application/octet-stream")
+                return Response(status, headers, _encoded(value))
             data = value.encode() if isinstance(value, str) else (value or b"")
             headers.setdefault("Content-Type", "application/octet-stream")
             return Response(status, headers, data)
@@ -454,6 +459,20 @@ def serialize_output(op: OperationModel, result: dict[str, Any]) -> Response:
 
 
 _NO_BODY = frozenset({204, 304})
+
+
+def _is_chunks(value: Any) -> bool:
+    return value is not None and not isinstance(value, bytes | bytearray | str)
+
+
+def _encoded(chunks: Iterable[bytes | str]) -> Iterator[bytes]:
+    try:
+        for chunk in chunks:
+            yield chunk.encode() if isinstance(chunk, str) else bytes(chunk)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
 
 
 def error_response(service: str, error: SandboxError) -> Response:

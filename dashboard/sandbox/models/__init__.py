@@ -5,6 +5,7 @@ One module per area of the emulated APIs; each is imported here so Django finds 
 """
 
 # ruff: noqa: F401 - imported so Django registers the models; one module per line.
+from .agentcore_code import AgentRuntimeSession, CodeInterpreterSession, CodeInterpreterTask
 from .agentcore_identity import CredentialProvider, OAuth2Session, WorkloadIdentity
 from .agentcore_memory import Memory, MemoryEvent, MemoryRecord, MemorySession
 from .browser import BrowserSession

@@ -3,8 +3,10 @@
 # One module per line, so areas added in parallel merge without conflicts.
 from . import (
     agentcore_browser,  # noqa: F401
+    agentcore_code,  # noqa: F401
     agentcore_identity,  # noqa: F401
     agentcore_memory,  # noqa: F401
+    agentcore_runtime,  # noqa: F401
     assets,  # noqa: F401
     backlog,  # noqa: F401
     chat,  # noqa: F401
