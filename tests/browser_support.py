@@ -23,6 +23,7 @@ VENV_BIN = Path(sys.executable).parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = ROOT / "test-artifacts"
+WIDE = {"width": 1280, "height": 800}
 
 
 def free_port() -> int:
@@ -177,3 +178,59 @@ def sign_in(page, server: LiveServer) -> None:  # type: ignore[no-untyped-def]
     page.get_by_label("Password").fill(server.password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(server.url + "/spaces/")
+
+
+def require_chromium() -> None:
+    """Skip without Debian's chromium, except under CI=true, where the browser tests must run."""
+    if CHROMIUM.exists():
+        return
+    reason = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)"
+    if os.environ.get("CI") == "true":
+        import pytest
+
+        pytest.fail(f"CI must run the browser tests, but {reason}")
+    import pytest
+
+    pytest.skip(reason)
+
+
+def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    """A full-page screenshot in test-artifacts/<name>.png, to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+class Pages:
+    """Pages of one test, each in a fresh browser context (its own cookies), signed in unless
+    told otherwise. JavaScript errors on any of them fail the test at `close()`.
+
+    The `new_page` fixture (tests/conftest.py) hands out `Pages(browser, server).new`.
+    """
+
+    def __init__(self, browser, server: LiveServer, *, timeout_ms: int = 15_000) -> None:  # type: ignore[no-untyped-def]
+        self.browser = browser
+        self.server = server
+        self.timeout_ms = timeout_ms
+        self.contexts: list = []  # type: ignore[type-arg]
+        self.errors: list[str] = []
+
+    def new(  # type: ignore[no-untyped-def]
+        self, color_scheme: str = "light", *, javascript: bool = True, signed_in: bool = True
+    ):
+        context = self.browser.new_context(
+            color_scheme=color_scheme, viewport=WIDE, java_script_enabled=javascript
+        )
+        context.set_default_timeout(self.timeout_ms)
+        self.contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda exc: self.errors.append(f"{page.url}: {exc}"))
+        if signed_in:
+            sign_in(page, self.server)
+        return page
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+        # Shown by pytest only when the test failed.
+        print("--- daphne log (tail) ---\n" + self.server.log())
+        assert not self.errors, f"JavaScript errors: {self.errors}"

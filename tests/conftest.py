@@ -74,3 +74,32 @@ def space(db) -> dict:
     return spaces.create_space(
         name="Payments", description="Card processing", locale="en-US", tags={"team": "pay"}
     )
+
+
+# --- browser tests (marked `browser`; each module defines its own `server`) -----------------
+
+
+@pytest.fixture(scope="module")
+def browser(server):  # type: ignore[no-untyped-def]
+    """Debian's chromium, driven by Playwright, for one module's browser tests."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser_support import launch_chromium
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def new_page(browser, server):  # type: ignore[no-untyped-def]
+    """`new_page(color_scheme="light", javascript=True, signed_in=True)`: a page in a fresh
+    context; JavaScript errors on any of them fail the test."""
+    from tests.browser_support import Pages
+
+    pages = Pages(browser, server)
+    yield pages.new
+    pages.close()

@@ -14,8 +14,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser_support import LiveServer, launch_chromium, sign_in
-from tests.test_browser import WIDE, _require_chromium, shot
+from tests.browser_support import LiveServer, require_chromium, shot
 
 pytestmark = pytest.mark.browser
 
@@ -35,44 +34,9 @@ ASSISTANT = "arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/sre_assist
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    _require_chromium()
+    require_chromium()
     with LiveServer(tmp_path_factory.mktemp("code-console"), extra_env=ENV) as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser(server: LiveServer):  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def new_page(browser, server: LiveServer):  # type: ignore[no-untyped-def]
-    contexts = []
-    errors: list[str] = []
-
-    def make(javascript: bool = True, color_scheme: str = "light"):  # type: ignore[no-untyped-def]
-        context = browser.new_context(
-            viewport=WIDE, java_script_enabled=javascript, color_scheme=color_scheme
-        )
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
-        sign_in(page, server)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    print("--- daphne log (tail) ---\n" + server.log())
-    assert not errors, f"JavaScript errors: {errors}"
 
 
 def start_session(server: LiveServer, name: str) -> str:

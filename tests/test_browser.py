@@ -6,7 +6,6 @@ browser context. Screenshots go to test-artifacts/ for people to look at.
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -15,68 +14,16 @@ from contextlib import closing
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser_support import ARTIFACTS, CHROMIUM, LiveServer, launch_chromium, sign_in
+from tests.browser_support import LiveServer, require_chromium, shot, sign_in
 
 pytestmark = pytest.mark.browser
-
-WIDE = {"width": 1280, "height": 800}
-
-
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    reason = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI must run the browser tests, but {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    _require_chromium()
+    require_chromium()
     with LiveServer(tmp_path_factory.mktemp("console")) as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser(server: LiveServer):  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def new_page(browser, server: LiveServer):  # type: ignore[no-untyped-def]
-    """Pages in fresh contexts; JavaScript errors on any of them fail the test."""
-    contexts = []
-    errors: list[str] = []
-
-    def make(color_scheme: str = "light", signed_in: bool = True):  # type: ignore[no-untyped-def]
-        context = browser.new_context(color_scheme=color_scheme, viewport=WIDE)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
-        if signed_in:
-            sign_in(page, server)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    # Shown by pytest only when the test failed.
-    print("--- daphne log (tail) ---\n" + server.log())
-    assert not errors, f"JavaScript errors: {errors}"
-
-
-def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def delete_all_spaces(server: LiveServer) -> None:

@@ -15,8 +15,15 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from tests.browser_support import ARTIFACTS, LiveServer, launch_chromium, sign_in
-from tests.test_browser import WIDE, _require_chromium, shot
+from tests.browser_support import (
+    ARTIFACTS,
+    WIDE,
+    LiveServer,
+    launch_chromium,
+    require_chromium,
+    shot,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +45,7 @@ def _chromium_running(session_id: str) -> bool:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    _require_chromium()
+    require_chromium()
     live = LiveServer(
         tmp_path_factory.mktemp("browser-live"), extra_env={"LIVE_POLL_INTERVAL": "1"}
     )

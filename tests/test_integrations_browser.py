@@ -10,8 +10,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser_support import LiveServer, launch_chromium, sign_in
-from tests.test_browser import WIDE, _require_chromium, shot
+from tests.browser_support import WIDE, LiveServer, launch_chromium, require_chromium, shot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +19,7 @@ SECRET = "mcp-key-2f9c41d7e0"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    _require_chromium()
+    require_chromium()
     with LiveServer(tmp_path_factory.mktemp("integrations-console")) as live:
         live.shell("from dashboard.aws import spaces; spaces.create_space(name='Payments')")
         yield live

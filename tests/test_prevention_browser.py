@@ -15,8 +15,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser_support import LiveServer, launch_chromium, sign_in
-from tests.test_browser import WIDE, _require_chromium, shot
+from tests.browser_support import LiveServer, require_chromium, shot
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +24,7 @@ LIVE_ENV = {"LIVE_POLL_INTERVAL": "0.5"}
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    _require_chromium()
+    require_chromium()
     with LiveServer(tmp_path_factory.mktemp("prevention"), extra_env=LIVE_ENV) as live:
         live.manage("seed_sandbox")
         yield live
@@ -46,40 +45,6 @@ def world(server: LiveServer) -> dict[str, str]:
         "    'spec': rec.spec, 'other': other.pk, 'goal': goal.pk}))\n"
     )
     return json.loads(out.strip().splitlines()[-1])
-
-
-@pytest.fixture(scope="module")
-def browser(server: LiveServer):  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def new_page(browser, server: LiveServer):  # type: ignore[no-untyped-def]
-    """Signed-in pages in fresh contexts; JavaScript errors on any of them fail the test."""
-    contexts = []
-    errors: list[str] = []
-
-    def make(color_scheme: str = "light"):  # type: ignore[no-untyped-def]
-        context = browser.new_context(color_scheme=color_scheme, viewport=WIDE)
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
-        sign_in(page, server)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    print("--- daphne log (tail) ---\n" + server.log())
-    assert not errors, f"JavaScript errors: {errors}"
 
 
 def _status(server: LiveServer, rec_id: str) -> str:
