@@ -179,6 +179,12 @@ if REDIS_URL:
                     {
                         "address": REDIS_URL,
                         "max_connections": envint("REDIS_MAX_CONNECTIONS", 1000),
+                        # A consumer waits for its next message in a blocking BZPOPMIN (up to
+                        # 5 s server-side); redis-py 8 gives reads a 5 s socket timeout by
+                        # default, which aborted that wait and killed every idle websocket
+                        # consumer every few seconds ("Timeout reading from ...").
+                        "socket_timeout": None,
+                        "socket_connect_timeout": 5,
                     }
                 ],
                 "prefix": os.environ.get("REDIS_PREFIX", "console") + ":asgi",

@@ -75,6 +75,25 @@ async def test_a_group_message_goes_through_redis(fresh_layer):
         await fresh_layer.flush()
 
 
+async def test_a_socket_waiting_longer_than_redis_py_s_read_timeout_still_receives(fresh_layer):
+    """redis-py 8 times reads out after 5 s by default; channels_redis waits for a message in a
+    blocking read, so an idle consumer must survive a quiet spell longer than that."""
+    needs_backends()
+    import asyncio
+
+    channel = await fresh_layer.new_channel()
+    waiting = asyncio.ensure_future(fresh_layer.receive(channel))
+    try:
+        await asyncio.sleep(7)
+        assert not waiting.done() or waiting.exception() is None
+        await fresh_layer.send(channel, {"type": "live.fragment", "html": "<p>late</p>"})
+        message = await asyncio.wait_for(waiting, 10)
+        assert message == {"type": "live.fragment", "html": "<p>late</p>"}
+    finally:
+        waiting.cancel()
+        await fresh_layer.flush()
+
+
 def test_the_cache_is_redis_and_round_trips():
     needs_backends()
     import redis

@@ -347,9 +347,6 @@ async def test_no_secret_is_ever_shown(
         sockets += more
     await asyncio.gather(*(c.disconnect() for c in sockets), return_exceptions=True)
     await default_registry().shutdown()
-    # The requests ran in asgiref's thread: let its connection go, or the test database
-    # cannot be dropped afterwards.
-    await sync_to_async(connections.close_all)()
 
     # The crawl saw the pages that matter.
     visited = " ".join(bodies)
@@ -360,6 +357,9 @@ async def test_no_secret_is_ever_shown(
     audit = await sync_to_async(
         lambda: [f"{e.operation} {e.target} {e.detail} {e.error}" for e in AuditEntry.objects.all()]
     )()
+    # The requests and this read ran in asgiref's thread: let its connection go, or PostgreSQL
+    # keeps a session on the test database and it cannot be dropped afterwards.
+    await sync_to_async(connections.close_all)()
     places = {
         **bodies,
         **{f"websocket message {i}": m for i, m in enumerate(messages)},

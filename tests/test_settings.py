@@ -170,7 +170,13 @@ def test_redis_url_selects_channels_redis_and_the_redis_cache(tmp_path):
     layer = values["CHANNEL_LAYERS"]["default"]
     assert layer["BACKEND"] == "channels_redis.core.RedisChannelLayer"
     assert layer["CONFIG"]["hosts"] == [
-        {"address": "redis://cache.internal:6379/2", "max_connections": 1000}
+        {
+            "address": "redis://cache.internal:6379/2",
+            "max_connections": 1000,
+            # Blocking reads must not time out on the client (redis-py 8 defaults to 5 s).
+            "socket_timeout": None,
+            "socket_connect_timeout": 5,
+        }
     ]
     assert layer["CONFIG"]["capacity"] == 10_000
     assert layer["CONFIG"]["prefix"] == "blue:asgi"
