@@ -159,6 +159,25 @@ def test_a_message_that_cannot_be_sent_is_kept_with_the_reason(operator_client, 
     assert AuditEntry.objects.get(operation="SendMessage").outcome == "failed"
 
 
+def test_an_unexpected_failure_while_sending_is_told_and_the_message_kept(
+    operator_client, space, monkeypatch
+):
+    from dashboard import streams
+
+    async def broken(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(streams, "start", broken)
+    sid = space["agentSpaceId"]
+    chat_id = new_chat(sid)
+    response = operator_client.post(url(sid, chat_id, "send"), {"content": "Roll back?"})
+    assert response.status_code == 503
+    page = response.content.decode()
+    assert "could not be sent" in page and "kept below" in page and "6379" not in page
+    assert re.search(r">\s*Roll back\?</textarea>", page)
+    assert AuditEntry.objects.get(operation="SendMessage").outcome == "failed"
+
+
 def test_an_archived_chat_refuses_messages_and_keeps_them(operator_client, space):
     sid = space["agentSpaceId"]
     chat_id = new_chat(sid)

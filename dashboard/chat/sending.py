@@ -7,6 +7,7 @@ failure comes back with it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,8 @@ from dashboard.core.models import AuditEntry
 
 from .exchanges import stream_key
 from .forms import SERVICE, MessageForm
+
+logger = logging.getLogger(__name__)
 
 AUDIT_TEXT = 500  # characters of a message kept in the audit log
 
@@ -67,13 +70,17 @@ async def send(
     content = form.cleaned_data["content"] or ""
     answer = form.cleaned_data["answer"] or ""
     key = stream_key(space_id, chat_id)
-    last = await asyncio.to_thread(_latest_response, key) or form.cleaned_data["last_message"]
+    try:
+        last = await asyncio.to_thread(_latest_response, key)
+    except Exception:  # the stream log (Redis) unreachable: the form's copy will do
+        logger.warning("Could not read the stream log of %s", key, exc_info=True)
+        last = ""
     params = aws_chat.send_params(
         space_id,
         chat_id,
         content,
         current_page=current_page,
-        last_message=last,
+        last_message=last or form.cleaned_data["last_message"],
         user_action_response=answer,
     )
     meta = {
@@ -95,9 +102,26 @@ async def send(
         return await _failed(user, chat_id, audit_params, form, message, 409, "Busy")
     except errors.AwsError as exc:
         return await _failed(user, chat_id, audit_params, form, _explain(exc), exc.status, exc)
-    await executor.run(
-        record, _Who(user), "SendMessage", chat_id, AuditEntry.OK, detail=_redacted(audit_params)
-    )
+    except Exception as exc:
+        # Anything else (Redis unreachable for the stream lock, a bug): the person is told and
+        # keeps the message; the details go to the log, not the page.
+        logger.exception("Sending a message to chat %s failed", chat_id)
+        message = (
+            "The message could not be sent: the console hit an internal problem (the details "
+            "are in its log). Your message is kept below; try again in a moment."
+        )
+        return await _failed(user, chat_id, audit_params, form, message, 503, exc)
+    try:
+        await executor.run(
+            record,
+            _Who(user),
+            "SendMessage",
+            chat_id,
+            AuditEntry.OK,
+            detail=_redacted(audit_params),
+        )
+    except Exception:  # the message went out: say so, whatever the audit log's trouble
+        logger.exception("Could not audit SendMessage to chat %s", chat_id)
     return Sent(MessageForm(), relay=relay)
 
 
@@ -135,17 +159,22 @@ async def _failed(
     if isinstance(cause, errors.AwsError):
         fields = dict(cause.fields)
         error_text = str(cause)
+    elif isinstance(cause, Exception):
+        error_text = f"{message} ({type(cause).__name__})"
     else:
         error_text = message
-    await executor.run(
-        record,
-        _Who(user),
-        "SendMessage",
-        chat_id,
-        AuditEntry.FAILED,
-        detail=_redacted(params),
-        error=error_text,
-    )
+    try:
+        await executor.run(
+            record,
+            _Who(user),
+            "SendMessage",
+            chat_id,
+            AuditEntry.FAILED,
+            detail=_redacted(params),
+            error=error_text,
+        )
+    except Exception:  # the database may be what failed: the person still gets the answer
+        logger.exception("Could not audit a failed SendMessage to chat %s", chat_id)
     if "content" in fields:
         form.add_error("content", fields["content"])
     return Sent(form, error=message, status=status, fields=fields)
