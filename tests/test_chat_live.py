@@ -456,3 +456,55 @@ async def test_anonymous_and_unknown_chat_sockets_are_refused(anon_client, viewe
         )
         connected, code = await missing.connect()
         assert not connected and code in (4403, 4404)
+
+
+async def test_an_unexpected_failure_while_sending_is_told_and_the_message_kept(
+    operator_client, chat, monkeypatch
+):
+    # E.g. Redis (the stream lock and log) unreachable for a moment: the socket answers with
+    # the reason and the typed text instead of leaving the Send button spinning for ever.
+    async def broken(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(streams, "start", broken)
+    sid, cid = chat
+    tab = await Tab(operator_client, sid, cid).open()
+    await tab.send("Is checkout healthy?")
+    html = await tab.until('id="composer-body"')
+    assert "could not be sent" in html and "kept below" in html
+    assert "6379" not in html, "internal details stay in the log"
+    assert re.search(r">\s*Is checkout healthy\?</textarea>", html)
+    await finish(tab)
+
+
+# --- malformed frames -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "frame",
+    ["not json", "[1, 2]", "null", '{"action": "dance"}', "{}"],
+)
+async def test_a_malformed_frame_gets_an_error_and_the_socket_stays_usable(
+    operator_client, chat, frame
+):
+    sid, cid = chat
+    tab = await Tab(operator_client, sid, cid).open()
+    await tab.communicator.send_to(text_data=frame)
+    html = await tab.until('role="alert"')
+    assert 'hx-swap-oob="afterbegin:#alerts"' in html
+    assert "could not understand" in html
+    await tab.send("What is open?")
+    await tab.until(DONE)
+    await finish(tab)
+
+
+async def test_a_message_that_is_not_text_is_refused(operator_client, chat):
+    sid, cid = chat
+    tab = await Tab(operator_client, sid, cid).open()
+    await tab.communicator.send_to(
+        text_data='{"action": "send", "content": {"a": 1}, "answer": ["x"]}'
+    )
+    html = await tab.until('id="composer-body"')
+    assert "must be text" in html
+    assert await sync_to_async(lambda: streams.read_runs(f"chat:{sid}:{cid}"))() == []
+    await finish(tab)

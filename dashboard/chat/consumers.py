@@ -21,7 +21,7 @@ from dashboard.aws import executor
 from dashboard.aws.errors import AwsError, NotFound, ValidationFailed
 
 from . import exchanges, sending
-from .forms import valid_chat_id, valid_space_id
+from .forms import MessageForm, valid_chat_id, valid_space_id
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +48,15 @@ class ChatConsumer(streams.StreamConsumer):
             logger.warning("Could not check chat %s: %s", chat_id, error)
         return True
 
+    async def malformed(self, text: str | None) -> None:
+        await self._alert("The console could not understand what this page sent (not JSON).")
+
     async def receive_message(self, message: dict[str, Any]) -> None:
         if message.get("action") != "send":
+            await self._alert(
+                "The console could not understand what this page sent (no known action). "
+                "Reload the page and try again."
+            )
             return
         # Sending waits on AWS and the audit log; meanwhile this socket must keep relaying
         # (its own reply among them), so the send runs beside the consumer's message loop.
@@ -58,11 +65,35 @@ class ChatConsumer(streams.StreamConsumer):
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
+    async def _alert(self, message: str) -> None:
+        """An error for this socket only, shown with the page's other alerts."""
+        html = render_to_string("chat/detail.html#socket-alert", {"message": message})
+        await self.push(html)
+
     async def _send_message(self, message: dict[str, Any]) -> None:
         space_id, chat_id = self._ids()
-        data = {k: str(message.get(k) or "") for k in ("content", "answer", "last_message")}
+        fields = ("content", "answer", "last_message")
+        data = {k: message.get(k) or "" for k in fields}
         page = f"/spaces/{space_id}/chat/{chat_id}/"
-        sent = await sending.send(self.scope["user"], space_id, chat_id, data, current_page=page)
+        if not all(isinstance(value, str) for value in data.values()):
+            text = {k: v if isinstance(v, str) else "" for k, v in data.items()}
+            sent = sending.Sent(
+                MessageForm(text), error="The message must be text; nothing was sent."
+            )
+            sent.status = 400
+        else:
+            try:
+                sent = await sending.send(
+                    self.scope["user"], space_id, chat_id, data, current_page=page
+                )
+            except Exception:  # never leave the Send button spinning: answer, keep the text
+                logger.exception("Sending a message to chat %s failed", chat_id)
+                sent = sending.Sent(
+                    MessageForm(data),
+                    error="The message could not be sent: the console hit an internal problem. "
+                    "Your message is kept below; try again in a moment.",
+                    status=500,
+                )
         html = render_to_string(
             "chat/detail.html#composer",
             {

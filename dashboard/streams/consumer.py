@@ -61,6 +61,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def receive_message(self, message: dict[str, Any]) -> None:
         """Messages other than the hello (e.g. a chat's "send")."""
 
+    async def malformed(self, text: str | None) -> None:
+        """A frame that is not a JSON object (ignored unless a subclass answers it)."""
+
     async def connect(self) -> None:
         self.ready = False
         self.positions: dict[str, int] = {}
@@ -99,8 +102,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
         try:
             message = json.loads(text_data or "")
         except ValueError:
-            return
+            message = None
         if not isinstance(message, dict):
+            await self.malformed(text_data)
             return
         if message.get("streams") == "hello":
             run = message.get("run")
