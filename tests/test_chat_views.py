@@ -223,6 +223,30 @@ def test_a_failed_reply_shows_its_error_and_a_retry_without_javascript(
     assert f'action="/spaces/{sid}/chat/{chat_id}/send/"' in page
 
 
+def test_without_javascript_retry_posts_with_its_csrf_token(operator_user, space, settings):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(operator_user)
+    settings.SANDBOX_CHAT_FAULTS = "fail=1"
+    sid = space["agentSpaceId"]
+    chat_id = new_chat(sid)
+    page = client.get(url(sid, chat_id)).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    sent = client.post(
+        url(sid, chat_id, "send"), {"content": "What is open?", "csrfmiddlewaretoken": token}
+    )
+    page = client.get(sent["Location"]).content.decode()
+    retry = re.search(r'<form[^>]*class="retry-form operator-only">(.*?)</form>', page, re.S)
+    assert retry, "the failed reply offers a retry"
+    fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', retry.group(1)))
+    assert "csrfmiddlewaretoken" in fields, "a plain POST needs the token"
+    settings.SANDBOX_CHAT_FAULTS = ""
+    again = client.post(url(sid, chat_id, "send"), fields)
+    assert again.status_code == 302
+    assert AuditEntry.objects.filter(operation="SendMessage").count() == 2
+
+
 # --- rename -------------------------------------------------------------------------------------
 
 
