@@ -106,3 +106,72 @@ def test_without_javascript_the_form_waits_for_the_reply(new_page, server):
     expect(page.locator(".exchange .xstatus").last).to_have_text("Done")
     expect(page.locator(".exchange .md li strong").first).to_have_text("CRITICAL")
     shot(page, "chat-no-javascript")
+
+
+def test_without_javascript_the_agents_prompt_can_be_answered(new_page, server):
+    ids = setup_chat(server)
+    page = new_page(javascript=False)
+    page.goto(f"{server.url}/spaces/{ids['space']}/chat/{ids['chat']}/")
+    page.get_by_label("Message").fill("Can you restart checkout-api for the 5xx?")
+    page.get_by_role("button", name="Send").click()
+    choice = page.locator(".choices button", has_text="Start the mitigation")
+    expect(choice).to_be_visible()
+    choice.click()
+    page.wait_for_load_state()
+    expect(page.locator(".exchange").last).to_contain_text("You chose Start the mitigation")
+    expect(page.locator(".exchange .xstatus").last).to_have_text("Done")
+
+
+def test_without_javascript_a_message_sent_mid_reply_is_kept_with_the_reason(new_page, server):
+    ids = setup_chat(server)
+    url = f"{server.url}/spaces/{ids['space']}/chat/{ids['chat']}/"
+    teammate = new_page()
+    teammate.goto(url)
+    expect(teammate.locator("#live-status")).to_have_attribute("data-state", "live")
+    teammate.get_by_label("Message").fill("What is open?")
+    teammate.get_by_label("Message").press("Enter")
+    expect(teammate.locator("#chat-live .xstatus")).to_have_text("Replying…", timeout=15_000)
+    page = new_page(javascript=False)
+    page.goto(url)
+    page.get_by_label("Message").fill("And the ledger?")
+    page.get_by_role("button", name="Send").click()
+    page.wait_for_load_state()
+    expect(page.locator("#composer .alert-error")).to_contain_text("still replying")
+    expect(page.get_by_label("Message")).to_have_value("And the ledger?")
+    shot(page, "chat-no-javascript-busy")
+    expect(teammate.locator("#chat-live .xstatus")).to_have_text("Done", timeout=20_000)
+
+
+# A socket that never opens, as behind a proxy that does not pass websockets.
+NO_WEBSOCKET = """
+window.WebSocket = class extends EventTarget {
+  constructor(url) {
+    super();
+    this.url = url;
+    this.readyState = 0;
+    setTimeout(() => {
+      this.readyState = 3;
+      const close = new CloseEvent("close", { code: 1006, wasClean: false });
+      if (this.onclose) this.onclose(close);
+      this.dispatchEvent(close);
+    }, 50);
+  }
+  send() { throw new DOMException("Still in CONNECTING state.", "InvalidStateError"); }
+  close() {}
+};
+Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+Object.assign(window.WebSocket.prototype, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+"""
+
+
+def test_without_a_websocket_the_form_falls_back_to_a_plain_post(new_page, server):
+    ids = setup_chat(server)
+    page = new_page()
+    page.add_init_script(NO_WEBSOCKET)
+    page.goto(f"{server.url}/spaces/{ids['space']}/chat/{ids['chat']}/")
+    box = page.get_by_label("Message")
+    box.fill("What is open?")
+    box.press("Enter")
+    expect(page.locator(".exchange .xstatus").last).to_have_text("Done", timeout=20_000)
+    expect(page.locator(".exchange .md li strong").first).to_have_text("CRITICAL")
+    expect(page.get_by_label("Message")).to_have_value("")

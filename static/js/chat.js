@@ -76,9 +76,36 @@
       var text = form.querySelector("textarea");
       if (text && !text.value.trim()) { event.preventDefault(); text.focus(); return; }
     }
+    if (!socket && form && form.getAttribute("action")) {
+      // No open websocket (a proxy that does not pass them, or a reconnect under way): the
+      // socket would only queue the message. Post the form instead, as without JavaScript;
+      // the server waits for the reply and shows the page with it.
+      event.preventDefault();
+      postPlainly(form, button);
+      return;
+    }
     if (button) { button.disabled = true; button.textContent = "Sending…"; }
     stick = true;
   });
+
+  function csrfToken() {
+    var input = document.querySelector('input[name="csrfmiddlewaretoken"]');
+    if (input && input.value) return input.value;
+    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || ""; } catch (e) { return ""; }
+  }
+
+  function postPlainly(form, button) {
+    // Forms that arrived over the socket (retry, a prompt's choices) carry no CSRF token.
+    if (!form.querySelector('input[name="csrfmiddlewaretoken"]')) {
+      var token = document.createElement("input");
+      token.type = "hidden";
+      token.name = "csrfmiddlewaretoken";
+      token.value = csrfToken();
+      form.appendChild(token);
+    }
+    if (button) { button.disabled = true; button.textContent = "Sending…"; }
+    HTMLFormElement.prototype.submit.call(form);  // no submit event: htmx stays out of it
+  }
   root.addEventListener("htmx:wsAfterSend", function (event) {
     // Choice and retry buttons live in the reply; a new reply replaces their purpose.
     var form = event.detail && event.detail.elt ? event.detail.elt.closest("form") : null;
