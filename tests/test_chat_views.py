@@ -198,6 +198,7 @@ def test_an_empty_or_oversized_message_is_refused_in_place(operator_client, spac
     response = operator_client.post(url(sid, chat_id, "send"), {"content": too_long})
     assert response.status_code == 400
     assert "at most 32768 characters" in response.content.decode()
+    assert "Ensure this value" not in response.content.decode(), "one message, not two"
 
 
 def test_viewers_cannot_send(viewer_client, space):

@@ -6,6 +6,7 @@ from typing import Any
 
 import regex
 from django import forms
+from django.core.validators import MaxLengthValidator, MinLengthValidator
 
 from dashboard.aws.model import Constraint, input_constraint
 
@@ -57,10 +58,16 @@ def model_field(
             choices.insert(0, ("", "—"))
         return forms.ChoiceField(choices=choices, **kwargs)
     # max_length gives the browser's own limit; strip=False keeps what AWS would see.
-    return forms.CharField(
+    field = forms.CharField(
         max_length=constraint.max,
         min_length=constraint.min if is_required else None,
         strip=True,
         widget=widget,
         **kwargs,
     )
+    # The model's validator says it already ("Use at most 256 characters (this has 300)"):
+    # Django's own length validators would say it a second time in other words.
+    field.validators = [
+        v for v in field.validators if not isinstance(v, MaxLengthValidator | MinLengthValidator)
+    ]
+    return field
