@@ -201,6 +201,23 @@ def test_an_empty_or_oversized_message_is_refused_in_place(operator_client, spac
     assert "Ensure this value" not in response.content.decode(), "one message, not two"
 
 
+def test_an_odd_answer_or_last_message_is_explained_or_ignored(operator_client, space):
+    sid = space["agentSpaceId"]
+    chat_id = new_chat(sid)
+    response = operator_client.post(
+        url(sid, chat_id, "send"), {"content": "Go ahead", "answer": "y" * 300}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "The chosen answer is too long" in page
+    assert re.search(r">\s*Go ahead</textarea>", page)
+    # A last-message id that is not one is left out, not refused.
+    response = operator_client.post(
+        url(sid, chat_id, "send"), {"content": "What is open?", "last_message": "z" * 300}
+    )
+    assert response.status_code == 302
+
+
 def test_viewers_cannot_send(viewer_client, space):
     sid = space["agentSpaceId"]
     chat_id = new_chat(sid)

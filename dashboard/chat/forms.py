@@ -17,6 +17,7 @@ SERVICE = "devops-agent"
 # ChatExecutionId (SendMessage) and ResourceId (GetChat/UpdateChat) both accept these.
 _CHAT_ID = regex.compile(r"[A-Za-z0-9_-]{32,50}")
 _RESPONSE_ID = regex.compile(r"[A-Za-z0-9_.:-]{1,128}")
+ANSWER_MAX = 256  # a prompt's choice (the console keeps choices this short)
 
 
 def valid_chat_id(value: str) -> bool:
@@ -38,11 +39,22 @@ class MessageForm(forms.Form):
         help_text="Enter sends, Shift+Enter starts a new line.",
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Ask the agent…"}),
     )
-    # The choice answering one of the agent's prompts (context.userActionResponse).
-    answer = forms.CharField(required=False, max_length=256, widget=forms.HiddenInput)
-    last_message = forms.CharField(required=False, max_length=128, widget=forms.HiddenInput)
+    # The choice answering one of the agent's prompts (context.userActionResponse). Hidden
+    # fields: their problems are said as the form's own (a hidden field shows no errors).
+    answer = forms.CharField(required=False, widget=forms.HiddenInput)
+    last_message = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_answer(self) -> str:
+        value = self.cleaned_data.get("answer") or ""
+        if len(value) > ANSWER_MAX:
+            raise forms.ValidationError(
+                f"The chosen answer is too long (at most {ANSWER_MAX} characters); "
+                "nothing was sent."
+            )
+        return value
 
     def clean_last_message(self) -> str:
+        # Only context: one that is not a response id is left out rather than refused.
         value = self.cleaned_data.get("last_message") or ""
         return value if _RESPONSE_ID.fullmatch(value) else ""
 
