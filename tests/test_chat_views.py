@@ -92,6 +92,22 @@ def test_archived_chats_are_listed_apart(operator_client, space):
     assert gone in operator_client.get(url(sid)).content.decode()
 
 
+def test_a_stale_or_odd_page_link_starts_again_from_the_first_page(operator_client, space):
+    sid = space["agentSpaceId"]
+    new_chat(sid)
+    for query, first in (
+        ("?next=garbage", url(sid)),
+        ("?archived=1&next=x", url(sid) + "?archived=1"),
+    ):
+        response = operator_client.get(url(sid) + query)
+        assert response.status_code == 302 and response["Location"] == first
+        page = operator_client.get(first).content.decode()
+        assert "That page of chats is no longer available" in page
+    # htmx's "Load more" gets the alert instead (the page stays as it is).
+    response = operator_client.get(url(sid) + "?next=garbage", HTTP_HX_REQUEST="true")
+    assert response.status_code == 400 and response["HX-Retarget"] == "#alerts"
+
+
 def test_an_odd_archive_request_changes_nothing(operator_client, space):
     sid = space["agentSpaceId"]
     chat_id = new_chat(sid)

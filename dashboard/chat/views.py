@@ -54,7 +54,17 @@ def chat_list(request: HttpRequest, space_id: str) -> HttpResponse:
     _check(space_id)
     archived = request.GET.get("archived") == "1"
     next_token = request.GET.get("next") or None
-    page = aws_chat.list_chats(space_id, archived=archived, next_token=next_token)
+    try:
+        page = aws_chat.list_chats(space_id, archived=archived, next_token=next_token)
+    except errors.ValidationFailed:
+        if not next_token or wants_fragment(request):
+            raise
+        # A bookmarked or stale "Load more" link: its token has expired (or was never one).
+        messages.warning(
+            request, "That page of chats is no longer available; here are the most recent."
+        )
+        first = reverse("chat:list", args=[space_id])
+        return redirect(f"{first}?archived=1" if archived else first)
     context = {
         "space_id": space_id,
         "chats": page["chats"],
