@@ -300,6 +300,18 @@ def test_renaming_checks_the_models_limits_and_keeps_the_input(operator_client, 
     assert AuditEntry.objects.filter(operation="UpdateChat", outcome="ok").exists()
 
 
+def test_renaming_while_aws_throttles_keeps_the_typed_name(operator_client, space, settings):
+    sid = space["agentSpaceId"]
+    chat_id = new_chat(sid)
+    settings.SANDBOX_FAULTS = "throttle=1"
+    response = operator_client.post(url(sid, chat_id, "rename"), {"summary": "Checkout 5xx"})
+    settings.SANDBOX_FAULTS = ""
+    assert response.status_code == 503
+    page = response.content.decode()
+    assert "The chat was not renamed; submit again." in page
+    assert 'value="Checkout 5xx"' in page
+
+
 def test_viewers_cannot_rename_or_archive(viewer_client, space):
     sid = space["agentSpaceId"]
     chat_id = new_chat(sid)

@@ -194,7 +194,14 @@ def _error_page(
 @roles.role_required(roles.OPERATOR)
 def rename(request: HttpRequest, space_id: str, chat_id: str) -> HttpResponse:
     _check(space_id, chat_id)
-    chat = aws_chat.get_chat(space_id, chat_id)
+    try:
+        chat = aws_chat.get_chat(space_id, chat_id)
+    except (errors.Throttled, errors.Unavailable):
+        if request.method != "POST":
+            raise
+        # The name typed matters more than the chat's details: go on without them (UpdateChat
+        # says whether AWS is still busy, and the form keeps the name).
+        chat = {"executionId": chat_id, "summary": ""}
     form = RenameForm(request.POST or None, initial={"summary": chat.get("summary") or ""})
     status = 200
     if request.method == "POST":
