@@ -124,6 +124,13 @@ class InvokeForm(TargetForm):
                     "payload",
                     f"This is not valid JSON ({exc}). Fix it, or change the content type.",
                 )
+            except RecursionError:
+                # json raises this (not ValueError) for arrays/objects nested thousands deep.
+                self.add_error(
+                    "payload",
+                    "This JSON is nested too deeply to be read. Flatten it, or change the "
+                    "content type.",
+                )
         return data
 
     def payload_bytes(self) -> bytes:
