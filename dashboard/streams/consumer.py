@@ -61,6 +61,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def receive_message(self, message: dict[str, Any]) -> None:
         """Messages other than the hello (e.g. a chat's "send")."""
 
+    async def receive_malformed(self) -> None:
+        """A frame that is not a JSON object (subclasses may answer it; the socket lives on)."""
+
     async def connect(self) -> None:
         self.ready = False
         self.positions: dict[str, int] = {}
@@ -98,9 +101,10 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
             message = json.loads(text_data or "")
-        except ValueError:
-            return
+        except (ValueError, RecursionError):  # RecursionError: nested thousands deep
+            message = None
         if not isinstance(message, dict):
+            await self.receive_malformed()
             return
         if message.get("streams") == "hello":
             run = message.get("run")
