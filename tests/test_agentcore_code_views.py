@@ -11,6 +11,7 @@ import pytest
 from django.core.cache import cache
 
 from dashboard.aws import agentcore_code as code_api
+from dashboard.aws import errors
 from dashboard.core.models import AuditEntry
 
 from .agentcore_code_support import SYSTEM, serialize_sqlite
@@ -113,6 +114,23 @@ def test_the_quota_is_explained_and_the_form_kept(operator_client, settings):
     assert response.status_code == 429
     page = response.content.decode()
     assert "SANDBOX_CODE_MAX_SESSIONS" in page and 'value="one too many"' in page
+
+
+def test_access_denied_is_explained_and_the_form_kept(operator_client, monkeypatch):
+    def denied(*args, **kwargs):
+        raise errors.AccessDenied(
+            "AWS denied StartCodeInterpreterSession: the console's credentials need the IAM "
+            "permission bedrock-agentcore:StartCodeInterpreterSession."
+        )
+
+    monkeypatch.setattr(code_api, "start_session", denied)
+    response = operator_client.post(
+        f"{LIST}{SYSTEM}/sessions/new/", {"name": "denied one", "timeout": "900"}
+    )
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "bedrock-agentcore:StartCodeInterpreterSession" in page
+    assert 'value="denied one"' in page and "was not started" in page
 
 
 def test_viewers_cannot_start_sessions(viewer_client):

@@ -136,6 +136,37 @@ def test_start_over_the_quota_says_so(operator_client, settings):
     assert 'value="second"' in body
 
 
+def test_start_throttled_keeps_the_input_and_says_so(operator_client, settings):
+    settings.SANDBOX_FAULTS = "throttle=1"
+    response = operator_client.post(
+        f"/agentcore/browsers/{SYSTEM}/sessions/new/",
+        {"name": "keep me", "timeout": "901", "width": "1024", "height": "768"},
+    )
+    assert response.status_code == 503
+    body = response.content.decode()
+    assert "AWS is throttling StartBrowserSession" in body and "was not started" in body
+    assert 'value="keep me"' in body and 'value="901"' in body and 'value="1024"' in body
+
+
+def test_start_denied_keeps_the_input_and_names_the_permission(operator_client, monkeypatch):
+    from dashboard.aws import errors
+
+    def denied(*args, **kwargs):
+        raise errors.AccessDenied(
+            "AWS denied StartBrowserSession: the console's credentials need the IAM "
+            "permission bedrock-agentcore:StartBrowserSession."
+        )
+
+    monkeypatch.setattr(aws_browser, "start_session", denied)
+    response = operator_client.post(
+        f"/agentcore/browsers/{SYSTEM}/sessions/new/",
+        {"name": "keep me too", "timeout": "900", "width": "1280", "height": "720"},
+    )
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "bedrock-agentcore:StartBrowserSession" in body and 'value="keep me too"' in body
+
+
 def test_the_live_view_page_shows_status_viewport_and_streams(viewer_client):
     session = _start(viewport=(1024, 600), timeout_seconds=1200)
     response = viewer_client.get(_url(session))

@@ -131,7 +131,8 @@ def session_start(request: HttpRequest, interpreter_id: str) -> HttpResponse:
                 if not placed:
                     form.add_error(None, exc.message)
                 status = exc.status
-            except (errors.NotFound, errors.Throttled, errors.Unavailable) as exc:
+            except errors.AwsError as exc:
+                # Not found, throttled, unavailable, access denied: keep what was typed.
                 form.add_error(None, f"{exc.message} The session was not started.")
                 status = exc.status
             else:

@@ -80,6 +80,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
 def session_start(request: HttpRequest, browser_id: str) -> HttpResponse:
     _check_ids(browser_id)
     form = StartForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         params = {
@@ -100,12 +101,17 @@ def session_start(request: HttpRequest, browser_id: str) -> HttpResponse:
             _field_errors(form, exc)
         except errors.NotFound as exc:
             form.add_error(None, exc.message)
+        except errors.AwsError as exc:
+            # Throttled, unavailable, access denied: say so on the form, keep what was typed.
+            form.add_error(None, f"{exc.message} The session was not started.")
+            status = exc.status
         else:
             name = params["name"] or started["sessionId"]
             messages.success(request, f"Started browser session “{name}”.")
             url = reverse("browser:detail", args=[browser_id, started["sessionId"]])
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-    return render(request, "browser/start.html", {"form": form, "browser_id": browser_id})
+    context = {"form": form, "browser_id": browser_id}
+    return render(request, "browser/start.html", context, status=status)
 
 
 _FIELD_NAMES = {
