@@ -6,6 +6,7 @@ keep the typed code."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 import pytest
 from django.core.cache import cache
@@ -194,6 +195,22 @@ def test_without_javascript_a_run_waits_and_renders_its_output(operator_client):
     entry = AuditEntry.objects.get(operation="InvokeCodeInterpreter")
     assert entry.outcome == "ok"
     assert entry.detail["arguments"]["code"] == code
+
+
+def test_code_as_long_as_the_form_allows_is_accepted_without_javascript(operator_client):
+    # 1,000,000 characters (the form's limit), posted as a browser does: percent-encoded, it
+    # is ~4.5 MB, over Django's default 2.5 MB body limit, which answered a bare "Bad Request"
+    # page and lost the code.
+    session_id = _start()
+    code = "# é\n" * 249_990 + "print('big')"
+    assert len(code) <= 1_000_000
+    body = urlencode({"tool": "executeCode", "code": code, "language": "python"})
+    assert len(body) > 2.5 * 1024 * 1024
+    response = operator_client.post(
+        _url(session_id, "run/"), body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 200
+    assert '<span class="ci-stdout">big\n</span>' in response.content.decode()
 
 
 def test_a_command_and_file_tools_work_without_javascript(operator_client):
