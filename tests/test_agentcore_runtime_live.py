@@ -219,6 +219,16 @@ def test_a_json_answer_arrives_raw_then_parsed_and_bad_json_is_said():
     assert "not valid JSON" in bad[-1][1]["jsonError"]
 
 
+def test_an_answer_nested_too_deep_for_json_is_said_not_a_broken_stream():
+    deep = b"[" * 50_000 + b"]" * 50_000
+    events = _read("application/json", [deep])
+    assert events[-1][0] == "complete" and "nested too deeply" in events[-1][1]["jsonError"]
+    assert "".join(d["text"] for k, d in events if k == "raw") == deep.decode()
+    events = _read("text/event-stream", [b"data: " + deep + b"\n\n"])
+    assert events[-1][0] == "complete"
+    assert "".join(d["text"] for k, d in events if k == "text") == deep.decode()
+
+
 def test_agent_text_is_rendered_as_sanitized_markdown():
     key = runtime_runs.stream_key(ASSISTANT, "", SESSION)
     evil = "**bold** <script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=y>"
