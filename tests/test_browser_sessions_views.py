@@ -327,6 +327,14 @@ def test_the_dcv_route_is_a_404_when_no_folder_is_set(viewer_client, settings):
     assert viewer_client.get("/agentcore/browsers/dcv-sdk/dcv.js").status_code == 404
 
 
+def test_an_overlong_dcv_file_name_is_a_404(viewer_client, settings, tmp_path):
+    # The file system refuses the name (ENAMETOOLONG): it was a 500.
+    settings.DCV_SDK_DIR = str(tmp_path)
+    (tmp_path / "dcv.js").write_text("window.dcv = {};")
+    response = viewer_client.get("/agentcore/browsers/dcv-sdk/" + "x" * 5000 + ".js")
+    assert response.status_code == 404
+
+
 def test_the_section_tab_is_registered(viewer_client):
     body = viewer_client.get("/agentcore/browsers/").content.decode()
     assert 'href="/agentcore/browsers/" aria-current="page">Browser sessions' in body

@@ -237,6 +237,9 @@ def dcv_sdk(request: HttpRequest, path: str) -> HttpResponse:
         raise Http404("DCV_SDK_DIR is not set")
     if any(part in ("", ".", "..") for part in path.split("/")) or "\\" in path:
         raise Http404("No such file in the DCV SDK")
-    response = serve(request, path, document_root=settings.DCV_SDK_DIR)
+    try:
+        response = serve(request, path, document_root=settings.DCV_SDK_DIR)
+    except OSError as exc:  # a name the file system refuses (too long, ...)
+        raise Http404("No such file in the DCV SDK") from exc
     response["Cache-Control"] = "private, max-age=3600"
     return response
