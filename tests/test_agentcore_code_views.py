@@ -213,6 +213,25 @@ def test_code_as_long_as_the_form_allows_is_accepted_without_javascript(operator
     assert '<span class="ci-stdout">big\n</span>' in response.content.decode()
 
 
+def test_an_unexpected_failure_to_invoke_keeps_the_code(operator_client, monkeypatch):
+    # Anything but the project's AWS errors (here what http.client raises for a bad header)
+    # escaped the run and made the page a 500 that lost the code.
+    def broken(params):
+        raise ValueError("Invalid header value b'x\\r\\n'")
+
+    monkeypatch.setattr(code_api, "open_invocation", broken)
+    session_id = _start()
+    response = operator_client.post(
+        _url(session_id, "run/"),
+        {"tool": "executeCode", "code": "print('keep me')", "language": "python"},
+    )
+    assert response.status_code == 502
+    page = response.content.decode()
+    assert "could not be started" in page and "kept below" in page
+    assert "print(&#x27;keep me&#x27;)" in page
+    assert AuditEntry.objects.get(operation="InvokeCodeInterpreter").outcome == "failed"
+
+
 def test_a_command_and_file_tools_work_without_javascript(operator_client):
     session_id = _start()
     operator_client.post(
