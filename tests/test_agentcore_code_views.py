@@ -86,6 +86,14 @@ def test_an_unknown_interpreter_is_a_clear_not_found_page(viewer_client):
 # --- starting ---------------------------------------------------------------------------------
 
 
+def test_a_stale_page_token_keeps_the_list_page_and_offers_the_first_page(viewer_client):
+    response = viewer_client.get(f"{LIST}?status=READY&next=stale-token")
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "This page link is no longer valid" in body
+    assert 'href="?interpreter=aws.codeinterpreter.v1&amp;status=READY">← First page</a>' in body
+
+
 def test_an_operator_starts_a_session_and_it_is_audited(operator_client):
     response = operator_client.post(
         f"{LIST}{SYSTEM}/sessions/new/", {"name": "notebook", "timeout": "600"}

@@ -72,6 +72,16 @@ def test_it_pages_with_the_api_token(viewer_client, settings, monkeypatch):
     assert "First page" in second
 
 
+def test_a_stale_page_token_keeps_the_list_page_and_offers_the_first_page(viewer_client):
+    # An expired or mangled ?next= was a bare error page without the filters or a way back.
+    response = viewer_client.get("/agentcore/browsers/?status=READY&next=stale-token")
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "This page link is no longer valid" in body
+    assert 'href="?browser=aws.browser.v1&amp;status=READY">← First page</a>' in body
+    assert '<option value="READY" selected>' in body
+
+
 def test_it_shows_an_empty_state(viewer_client):
     body = viewer_client.get("/agentcore/browsers/").content.decode()
     assert "No browser sessions" in body

@@ -58,9 +58,17 @@ def session_list(request: HttpRequest) -> HttpResponse:
     browser_id = form.cleaned_data["browser"]
     status = form.cleaned_data["status"]
     token = form.cleaned_data["next"] or None
-    page = aws_browser.list_sessions(
-        browser_id, status=status, max_results=PAGE_SIZE, next_token=token
-    )
+    page_error = ""
+    try:
+        page = aws_browser.list_sessions(
+            browser_id, status=status, max_results=PAGE_SIZE, next_token=token
+        )
+    except errors.ValidationFailed as exc:
+        if not token:
+            raise
+        # A stale or mangled ?next= (tokens expire): keep the page, offer the first one.
+        page = {"items": [], "nextToken": None}
+        page_error = f"This page link is no longer valid ({exc.message})."
     context: dict[str, Any] = {
         "form": form,
         "browser_id": browser_id,
@@ -68,11 +76,14 @@ def session_list(request: HttpRequest) -> HttpResponse:
         "sessions": page["items"],
         "next_token": page["nextToken"],
         "paged": bool(token),
+        "page_error": page_error,
         "is_system": browser_id == aws_browser.SYSTEM_BROWSER,
     }
     if wants_fragment(request) and request.GET.get("fragment") == "rows":
-        return render(request, "browser/list.html#results", context)
-    return render(request, "browser/list.html", context)
+        return render(
+            request, "browser/list.html#results", context, status=400 if page_error else 200
+        )
+    return render(request, "browser/list.html", context, status=400 if page_error else 200)
 
 
 @require_http_methods(["GET", "POST"])
