@@ -85,6 +85,11 @@ else:
             "console is served under, comma-separated (e.g. ALLOWED_HOSTS=console.example.com)."
         )
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
+# The largest form the console accepts (code or a runtime payload of 1,000,000 characters,
+# dashboard/agentcore/forms_code.py MAX_INPUT, forms_runtime.py MAX_PAYLOAD) percent-encoded by
+# a browser: up to 12 bytes a character. Django's default (2.5 MB) refused such posts with a
+# bare "Bad Request" page that lost what was typed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 13 * 1024 * 1024))
 
 INSTALLED_APPS = [
     "daphne",

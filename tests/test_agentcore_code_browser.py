@@ -165,3 +165,29 @@ def test_a_runtime_answer_grows_token_by_token(new_page, server):
     expect(page.locator("#rt-err-payload")).to_contain_text("not valid JSON")
     expect(page.locator("#id_payload")).to_have_value('{"prompt": "oops"')
     expect(page.locator("#rt-run")).to_be_enabled()
+
+
+def test_removing_files_asks_first(new_page, server):
+    # Deleting files from the session could not be taken back, yet ran at once.
+    session_id = start_session(server, "remove files")
+    page = new_page()
+    page.goto(session_url(server, session_id))
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    page.locator(".ci-tool", has_text="Remove files").click()
+    page.locator("#id_paths").fill("notes.txt\nreport.txt")
+    asked: list[str] = []
+
+    def answer(dialog, accept: bool) -> None:
+        asked.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda d: answer(d, False))
+    page.locator("#ci-run").click()
+    page.wait_for_timeout(800)
+    assert asked and "2 paths" in asked[0]
+    expect(page.locator("#ci-runs .ci-run")).to_have_count(0)
+    expect(page.locator("#id_paths")).to_have_value("notes.txt\nreport.txt")
+    page.once("dialog", lambda d: answer(d, True))
+    page.locator("#ci-run").click()
+    expect(page.locator("#ci-runs .ci-run")).to_have_count(1, timeout=15_000)
+    assert len(asked) == 2

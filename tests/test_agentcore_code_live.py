@@ -237,3 +237,37 @@ async def test_a_full_stream_pool_is_said_at_once_and_the_code_kept(
     entry = await sync_to_async(AuditEntry.objects.get)(operation="InvokeCodeInterpreter")
     assert entry.outcome == "failed"
     await finish(tab)
+
+
+# --- malformed frames and unexpected failures ---------------------------------------------------
+
+
+async def test_a_malformed_frame_is_answered_and_the_socket_keeps_working(
+    operator_client, session_id
+):
+    tab = await Tab(operator_client, code_path(session_id)).open()
+    # Nested too deep for json.loads (RecursionError, not ValueError): it killed the consumer.
+    await tab.communicator.send_to(text_data="[" * 100_000)
+    html = await tab.until('id="ci-form-errors"')
+    assert "could not read" in html
+    await tab.communicator.send_to(text_data="not json at all")
+    assert "could not read" in await tab.until('id="ci-form-errors"')
+    await tab.send(**run_code("print('still here')"))
+    assert "still here" in await tab.until(DONE)
+    await finish(tab)
+
+
+async def test_an_unexpected_failure_to_start_is_answered_not_lost(
+    operator_client, session_id, monkeypatch
+):
+    from dashboard.agentcore import running
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(running, "run_tool", broken)
+    tab = await Tab(operator_client, code_path(session_id)).open()
+    await tab.send(**run_code("print('kept')"))
+    html = await tab.until('id="ci-form-errors"')
+    assert "could not start" in html and "kept below" in html and "boom" not in html
+    await finish(tab)

@@ -6,11 +6,13 @@ keep the typed code."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 import pytest
 from django.core.cache import cache
 
 from dashboard.aws import agentcore_code as code_api
+from dashboard.aws import errors
 from dashboard.core.models import AuditEntry
 
 from .agentcore_code_support import SYSTEM, serialize_sqlite
@@ -84,6 +86,14 @@ def test_an_unknown_interpreter_is_a_clear_not_found_page(viewer_client):
 # --- starting ---------------------------------------------------------------------------------
 
 
+def test_a_stale_page_token_keeps_the_list_page_and_offers_the_first_page(viewer_client):
+    response = viewer_client.get(f"{LIST}?status=READY&next=stale-token")
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "This page link is no longer valid" in body
+    assert 'href="?interpreter=aws.codeinterpreter.v1&amp;status=READY">← First page</a>' in body
+
+
 def test_an_operator_starts_a_session_and_it_is_audited(operator_client):
     response = operator_client.post(
         f"{LIST}{SYSTEM}/sessions/new/", {"name": "notebook", "timeout": "600"}
@@ -113,6 +123,23 @@ def test_the_quota_is_explained_and_the_form_kept(operator_client, settings):
     assert response.status_code == 429
     page = response.content.decode()
     assert "SANDBOX_CODE_MAX_SESSIONS" in page and 'value="one too many"' in page
+
+
+def test_access_denied_is_explained_and_the_form_kept(operator_client, monkeypatch):
+    def denied(*args, **kwargs):
+        raise errors.AccessDenied(
+            "AWS denied StartCodeInterpreterSession: the console's credentials need the IAM "
+            "permission bedrock-agentcore:StartCodeInterpreterSession."
+        )
+
+    monkeypatch.setattr(code_api, "start_session", denied)
+    response = operator_client.post(
+        f"{LIST}{SYSTEM}/sessions/new/", {"name": "denied one", "timeout": "900"}
+    )
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "bedrock-agentcore:StartCodeInterpreterSession" in page
+    assert 'value="denied one"' in page and "was not started" in page
 
 
 def test_viewers_cannot_start_sessions(viewer_client):
@@ -176,6 +203,41 @@ def test_without_javascript_a_run_waits_and_renders_its_output(operator_client):
     entry = AuditEntry.objects.get(operation="InvokeCodeInterpreter")
     assert entry.outcome == "ok"
     assert entry.detail["arguments"]["code"] == code
+
+
+def test_code_as_long_as_the_form_allows_is_accepted_without_javascript(operator_client):
+    # 1,000,000 characters (the form's limit), posted as a browser does: percent-encoded, it
+    # is ~4.5 MB, over Django's default 2.5 MB body limit, which answered a bare "Bad Request"
+    # page and lost the code.
+    session_id = _start()
+    code = "# é\n" * 249_990 + "print('big')"
+    assert len(code) <= 1_000_000
+    body = urlencode({"tool": "executeCode", "code": code, "language": "python"})
+    assert len(body) > 2.5 * 1024 * 1024
+    response = operator_client.post(
+        _url(session_id, "run/"), body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 200
+    assert '<span class="ci-stdout">big\n</span>' in response.content.decode()
+
+
+def test_an_unexpected_failure_to_invoke_keeps_the_code(operator_client, monkeypatch):
+    # Anything but the project's AWS errors (here what http.client raises for a bad header)
+    # escaped the run and made the page a 500 that lost the code.
+    def broken(params):
+        raise ValueError("Invalid header value b'x\\r\\n'")
+
+    monkeypatch.setattr(code_api, "open_invocation", broken)
+    session_id = _start()
+    response = operator_client.post(
+        _url(session_id, "run/"),
+        {"tool": "executeCode", "code": "print('keep me')", "language": "python"},
+    )
+    assert response.status_code == 502
+    page = response.content.decode()
+    assert "could not be started" in page and "kept below" in page
+    assert "print(&#x27;keep me&#x27;)" in page
+    assert AuditEntry.objects.get(operation="InvokeCodeInterpreter").outcome == "failed"
 
 
 def test_a_command_and_file_tools_work_without_javascript(operator_client):

@@ -71,3 +71,15 @@ def test_metadata_reads_every_value_kind():
         {"a": {"stringValue": "x"}, "b": {"numberValue": 2.5}, "c": {"stringListValue": ["p", "q"]}}
     )
     assert found == [("a", "x"), ("b", "2.5"), ("c", "p, q")]
+
+
+def test_text_that_is_json_nested_too_deep_to_read_stays_text():
+    # An event's message (or a blob) of "[[[[…]]]]": json.loads raises RecursionError, which
+    # made every page showing it a 500.
+    deep = "[" * 50_000 + "]" * 50_000
+    items = payload_items(
+        {"payload": [{"conversational": {"role": "USER", "content": {"text": deep}}}]}
+    )
+    assert items[0]["kind"] == "conversational" and items[0]["is_json"] is False
+    assert payload_items({"payload": [{"blob": deep}]})[0]["doc"] == deep
+    assert "[[[[" in json_tree({"text": deep})

@@ -209,3 +209,31 @@ def test_the_event_time_is_read_in_the_console_time_zone(operator_client):
     assert _post(operator_client, timestamp="2026-05-01T08:30:15").status_code == 302
     event = MemoryEvent.objects.get(client_token="tok-1")
     assert event.event_timestamp == dt.datetime(2026, 5, 1, 8, 30, 15, tzinfo=dt.UTC)
+
+
+def test_a_deeply_nested_blob_is_refused_before_aws_and_kept(operator_client):
+    # json.loads raises RecursionError (not ValueError) for this: it was a 500.
+    response = _post(operator_client, blob="[" * 50_000 + "]" * 50_000)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "nested too deeply" in html
+    assert "[[[[[[[[" in html and "Is the hotfix holding?" in html
+    assert not MemoryEvent.objects.filter(client_token="tok-1").exists()
+
+
+def test_access_denied_keeps_the_form_and_says_why(operator_client, monkeypatch):
+    from dashboard.aws import agentcore_memory
+
+    def denied(params):
+        raise errors.AccessDenied(
+            "AWS denied CreateEvent: the console's credentials need the IAM permission "
+            "bedrock-agentcore:CreateEvent.",
+            code="AccessDeniedException",
+        )
+
+    monkeypatch.setattr(agentcore_memory, "create_event", denied)
+    response = _post(operator_client)
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "bedrock-agentcore:CreateEvent" in html and "The event was not created" in html
+    assert "Is the hotfix holding?" in html and 'value="tok-1"' in html

@@ -139,6 +139,26 @@ async def test_invalid_json_is_answered_next_to_the_payload(operator_client):
     await finish(tab)
 
 
+async def test_malformed_frames_are_answered_and_the_socket_keeps_working(operator_client):
+    tab = await Tab(operator_client, path()).open()
+    for frame in ("{" * 100_000, '["a list"]', "\x00\xff"):
+        await tab.communicator.send_to(text_data=frame)
+        html = await tab.until('id="rt-form-errors"')
+        assert "could not read what the page sent" in html and "payload is kept" in html
+    await tab.send(**invoke("Still there?"))
+    await tab.until(DONE)
+    await finish(tab)
+
+
+async def test_a_deeply_nested_payload_is_answered_next_to_the_payload(operator_client):
+    tab = await Tab(operator_client, path()).open()
+    await tab.send(**invoke("x", payload="[" * 50_000 + "]" * 50_000))
+    html = await tab.until('id="rt-form-errors"')
+    assert re.search(r'<ul id="rt-err-payload" class="errorlist" hx-swap-oob="true"><li>This', html)
+    assert "nested too deeply" in html
+    await finish(tab)
+
+
 async def test_malformed_and_anonymous_sockets_are_refused(operator_client):
     bad = Tab(operator_client, "/ws/agentcore/runtime/not-a-digest/")
     connected, code = await bad.connect()
@@ -197,6 +217,16 @@ def test_a_json_answer_arrives_raw_then_parsed_and_bad_json_is_said():
     assert events[-1] == ("complete", {"bytes": 16, "truncated": False, "json": {"a": [1, "é"]}})
     bad = _read("application/json", [b"{nope"])
     assert "not valid JSON" in bad[-1][1]["jsonError"]
+
+
+def test_an_answer_nested_too_deep_for_json_is_said_not_a_broken_stream():
+    deep = b"[" * 50_000 + b"]" * 50_000
+    events = _read("application/json", [deep])
+    assert events[-1][0] == "complete" and "nested too deeply" in events[-1][1]["jsonError"]
+    assert "".join(d["text"] for k, d in events if k == "raw") == deep.decode()
+    events = _read("text/event-stream", [b"data: " + deep + b"\n\n"])
+    assert events[-1][0] == "complete"
+    assert "".join(d["text"] for k, d in events if k == "text") == deep.decode()
 
 
 def test_agent_text_is_rendered_as_sanitized_markdown():

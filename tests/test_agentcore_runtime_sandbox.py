@@ -151,6 +151,13 @@ def test_a_json_content_type_needs_json():
         _events(payload=b"{not json")
 
 
+def test_json_nested_too_deep_is_a_validation_error_not_a_server_error():
+    # A content type the console does not check as JSON, but the sandbox reads as JSON.
+    deep = b"[" * 50_000 + b"]" * 50_000
+    with pytest.raises(errors.ValidationFailed, match="nested too deeply"):
+        _events(payload=deep, content_type="application/json-seq")
+
+
 def test_an_accept_the_runtime_cannot_answer_is_refused():
     with pytest.raises(errors.ValidationFailed, match="answers with"):
         _events(accept="image/png")

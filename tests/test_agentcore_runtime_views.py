@@ -151,3 +151,28 @@ def test_the_page_shows_the_sessions_earlier_answers_and_offers_the_last_payload
         PAGE, {"arn": ASSISTANT, "session": SESSION.replace("0", "1")}
     ).content.decode()
     assert 'class="ci-run rt-inv"' not in other
+
+
+def test_deeply_nested_json_is_refused_before_aws_and_the_payload_kept(operator_client):
+    # json.loads raises RecursionError (not ValueError) for this: it was a 500.
+    nested = "[" * 50_000 + "]" * 50_000
+    response = _invoke(operator_client, payload=nested)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert re.search(r'id="rt-err-payload" class="errorlist"><li>This JSON is nested too', page)
+    assert "[[[[[[[[[[" in page
+    assert not AuditEntry.objects.exists()
+
+
+def test_mime_types_that_cannot_be_http_headers_are_refused_before_aws(operator_client):
+    # A CR/LF (or any control or non-ASCII character) in a header value: http.client refuses
+    # it with a ValueError when sending to AWS, a 500; the sandbox let it through.
+    for field, value in (
+        ("content_type", "application/json\r\nX-Injected: 1"),
+        ("accept", "text/event-stream\nX-Injected: 1"),
+        ("accept", "text/plain; charset=\u00e9"),
+    ):
+        response = _invoke(operator_client, **{field: value})
+        assert response.status_code == 400, field
+        assert "printable ASCII" in response.content.decode()
+    assert not AuditEntry.objects.exists()

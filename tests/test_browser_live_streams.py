@@ -284,6 +284,18 @@ async def test_automation_relays_cdp_and_pauses_while_someone_has_control(stream
     assert "result" in again
 
 
+async def test_a_frame_nested_too_deep_while_paused_does_not_kill_automation(streams, chromium):
+    session = await sync_to_async(_start)()
+    url, headers = await sync_to_async(_automation)(session)
+    agent = await streams(url, headers)
+    await sync_to_async(aws_browser.set_automation)(SYSTEM, session["sessionId"], "DISABLED")
+    await asyncio.sleep(1.2)
+    # json.loads raises RecursionError (not ValueError) for this: it closed the agent's socket.
+    await agent.send_to(text_data="[" * 100_000)
+    refused = await _command(agent, 2, "Browser.getVersion")
+    assert "DISABLED" in refused["error"]["message"]
+
+
 async def test_stop_and_timeout_end_the_browser_process(chromium):
     stopped = await sync_to_async(_start)()
     timed = await sync_to_async(_start)(timeout_seconds=60)

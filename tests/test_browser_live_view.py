@@ -207,6 +207,19 @@ async def test_renewal_requests_are_rate_limited(sockets, viewer_client):
     assert await communicator.receive_nothing(timeout=0.3)
 
 
+async def test_a_frame_nested_too_deep_does_not_kill_the_socket(
+    sockets, viewer_client, monkeypatch
+):
+    session = await sync_to_async(_start)()
+    communicator = await sockets(_path(session), viewer_client)
+    await _next_url(communicator)
+    monkeypatch.setattr(consumers, "RENEW_MIN_SECONDS", 0.0)
+    # json.loads raises RecursionError (not ValueError) for this: it closed the page's socket.
+    await communicator.send_to(text_data="[" * 100_000)
+    await communicator.send_to(text_data='{"live_view": "renew"}')
+    await _next_url(communicator)
+
+
 async def test_an_ended_session_gets_no_url(sockets, viewer_client):
     session = await sync_to_async(_start)()
     await sync_to_async(aws_browser.stop_session)(SYSTEM, session["sessionId"])

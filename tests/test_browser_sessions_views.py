@@ -72,6 +72,16 @@ def test_it_pages_with_the_api_token(viewer_client, settings, monkeypatch):
     assert "First page" in second
 
 
+def test_a_stale_page_token_keeps_the_list_page_and_offers_the_first_page(viewer_client):
+    # An expired or mangled ?next= was a bare error page without the filters or a way back.
+    response = viewer_client.get("/agentcore/browsers/?status=READY&next=stale-token")
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "This page link is no longer valid" in body
+    assert 'href="?browser=aws.browser.v1&amp;status=READY">← First page</a>' in body
+    assert '<option value="READY" selected>' in body
+
+
 def test_it_shows_an_empty_state(viewer_client):
     body = viewer_client.get("/agentcore/browsers/").content.decode()
     assert "No browser sessions" in body
@@ -134,6 +144,37 @@ def test_start_over_the_quota_says_so(operator_client, settings):
     body = response.content.decode()
     assert "SANDBOX_BROWSER_MAX_SESSIONS" in body
     assert 'value="second"' in body
+
+
+def test_start_throttled_keeps_the_input_and_says_so(operator_client, settings):
+    settings.SANDBOX_FAULTS = "throttle=1"
+    response = operator_client.post(
+        f"/agentcore/browsers/{SYSTEM}/sessions/new/",
+        {"name": "keep me", "timeout": "901", "width": "1024", "height": "768"},
+    )
+    assert response.status_code == 503
+    body = response.content.decode()
+    assert "AWS is throttling StartBrowserSession" in body and "was not started" in body
+    assert 'value="keep me"' in body and 'value="901"' in body and 'value="1024"' in body
+
+
+def test_start_denied_keeps_the_input_and_names_the_permission(operator_client, monkeypatch):
+    from dashboard.aws import errors
+
+    def denied(*args, **kwargs):
+        raise errors.AccessDenied(
+            "AWS denied StartBrowserSession: the console's credentials need the IAM "
+            "permission bedrock-agentcore:StartBrowserSession."
+        )
+
+    monkeypatch.setattr(aws_browser, "start_session", denied)
+    response = operator_client.post(
+        f"/agentcore/browsers/{SYSTEM}/sessions/new/",
+        {"name": "keep me too", "timeout": "900", "width": "1280", "height": "720"},
+    )
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "bedrock-agentcore:StartBrowserSession" in body and 'value="keep me too"' in body
 
 
 def test_the_live_view_page_shows_status_viewport_and_streams(viewer_client):
@@ -294,6 +335,14 @@ def test_with_the_dcv_sdk_the_aws_page_loads_it(viewer_client, settings, monkeyp
 def test_the_dcv_route_is_a_404_when_no_folder_is_set(viewer_client, settings):
     settings.DCV_SDK_DIR = ""
     assert viewer_client.get("/agentcore/browsers/dcv-sdk/dcv.js").status_code == 404
+
+
+def test_an_overlong_dcv_file_name_is_a_404(viewer_client, settings, tmp_path):
+    # The file system refuses the name (ENAMETOOLONG): it was a 500.
+    settings.DCV_SDK_DIR = str(tmp_path)
+    (tmp_path / "dcv.js").write_text("window.dcv = {};")
+    response = viewer_client.get("/agentcore/browsers/dcv-sdk/" + "x" * 5000 + ".js")
+    assert response.status_code == 404
 
 
 def test_the_section_tab_is_registered(viewer_client):

@@ -37,15 +37,38 @@ class _Starting(streams.StreamConsumer):
     """Starts run beside the consumer's message loop: meanwhile this socket keeps relaying."""
 
     action = ""
+    errors_template = ""  # the page's form-errors partial
+    what = "input"
 
     async def receive_message(self, message: dict[str, Any]) -> None:
         if message.get("action") != self.action:
             return
         data = {k: v for k, v in message.items() if k not in ("action", "HEADERS")}
-        task = asyncio.get_running_loop().create_task(self._start(data))
+        task = asyncio.get_running_loop().create_task(self._start_answered(data))
         self._starting = getattr(self, "_starting", set())
         self._starting.add(task)
         task.add_done_callback(self._starting.discard)
+
+    async def receive_malformed(self, text: str | None) -> None:
+        await self._answer(
+            "The console could not read what the page sent (not a JSON object). Nothing ran; "
+            f"your {self.what} is kept below. Reload the page if this happens again."
+        )
+
+    async def _answer(self, error: str) -> None:
+        html = render_to_string(self.errors_template, {"run_error": error, "oob": True})
+        await self.push(html)
+
+    async def _start_answered(self, data: dict[str, Any]) -> None:
+        # A task's exception would be lost (and the page left waiting): answer it instead.
+        try:
+            await self._start(data)
+        except Exception:
+            logger.exception("Could not start a run on %s", self.key)
+            await self._answer(
+                f"The console could not start this run (an internal error; it is logged). "
+                f"Your {self.what} is kept below: try again."
+            )
 
     async def _start(self, data: dict[str, Any]) -> None:
         raise NotImplementedError
@@ -65,6 +88,8 @@ def _plain(data: dict[str, Any]) -> dict[str, str]:
 
 class CodeSessionConsumer(_Starting):
     action = "run"
+    errors_template = "agentcore/code_session.html#form-errors"
+    what = "code"
 
     def _ids(self) -> tuple[str, str]:
         kwargs = self.scope.get("url_route", {}).get("kwargs", {})
@@ -101,6 +126,8 @@ class CodeSessionConsumer(_Starting):
 
 class RuntimeConsumer(_Starting):
     action = "invoke"
+    errors_template = "agentcore/runtime.html#form-errors"
+    what = "payload"
 
     def stream_key(self) -> str:
         value = str(self.scope.get("url_route", {}).get("kwargs", {}).get("digest", ""))

@@ -123,6 +123,11 @@ class EventForm(forms.Form):
             return json.loads(text)
         except ValueError as exc:
             raise forms.ValidationError(f"This is not valid JSON: {exc}.") from None
+        except RecursionError:
+            # json raises this (not ValueError) for arrays/objects nested thousands deep.
+            raise forms.ValidationError(
+                "This JSON is nested too deeply to be read: flatten it."
+            ) from None
 
     def clean_timestamp(self) -> dt.datetime:
         value = self.cleaned_data.get("timestamp")

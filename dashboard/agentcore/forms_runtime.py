@@ -104,6 +104,22 @@ class InvokeForm(TargetForm):
         for name in ("content_type", "accept"):
             self.fields[name].widget.attrs.update(spellcheck="false", **{"class": "mono"})
 
+    def _header(self, name: str) -> str:
+        value = self.cleaned_data.get(name) or ""
+        # Sent as an HTTP header: a control (CR, LF) or non-ASCII character cannot be.
+        if any(not " " <= c <= "~" for c in value):
+            raise forms.ValidationError(
+                "Use printable ASCII only (a MIME type such as application/json); no line "
+                "breaks or control characters."
+            )
+        return value
+
+    def clean_content_type(self) -> str:
+        return self._header("content_type")
+
+    def clean_accept(self) -> str:
+        return self._header("accept")
+
     def clean_session(self) -> str:
         session = super().clean_session()
         if not session:
@@ -123,6 +139,13 @@ class InvokeForm(TargetForm):
                 self.add_error(
                     "payload",
                     f"This is not valid JSON ({exc}). Fix it, or change the content type.",
+                )
+            except RecursionError:
+                # json raises this (not ValueError) for arrays/objects nested thousands deep.
+                self.add_error(
+                    "payload",
+                    "This JSON is nested too deeply to be read. Flatten it, or change the "
+                    "content type.",
                 )
         return data
 

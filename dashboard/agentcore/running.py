@@ -10,6 +10,7 @@ fields they name.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,8 @@ from .forms_code import AWS_FIELDS as CODE_FIELDS
 from .forms_code import ToolForm
 from .forms_runtime import AWS_FIELDS as RUNTIME_FIELDS
 from .forms_runtime import InvokeForm
+
+logger = logging.getLogger(__name__)
 
 AUDIT_TEXT = 500  # characters of code, commands and payloads kept in the audit log
 SERVICE = code_api.SERVICE
@@ -127,6 +130,16 @@ async def _start(
         await _audit(user, operation, target, params, str(exc))
         _place(form, names, exc.fields)
         return Started(form, error=explain(exc, what), status=exc.status, fields=dict(exc.fields))
+    except Exception as exc:
+        # Not one of our AWS errors (e.g. what http.client raises for a value it cannot send):
+        # say so and keep the input, rather than a 500 page that drops it.
+        logger.exception("%s on %s could not be started", operation, target)
+        await _audit(user, operation, target, params, f"Internal error ({type(exc).__name__})")
+        message = (
+            f"The {operation} call could not be started (an internal error; it is logged). "
+            f"Your {what} is kept below."
+        )
+        return Started(form, error=message, status=502)
     await _audit(user, operation, target, params)
     return Started(form, relay=relay)
 

@@ -80,9 +80,17 @@ def session_list(request: HttpRequest) -> HttpResponse:
     interpreter_id = form.cleaned_data["interpreter"]
     status = form.cleaned_data["status"]
     token = form.cleaned_data["next"] or None
-    page = code_api.list_sessions(
-        interpreter_id, status=status, max_results=PAGE_SIZE, next_token=token
-    )
+    page_error = ""
+    try:
+        page = code_api.list_sessions(
+            interpreter_id, status=status, max_results=PAGE_SIZE, next_token=token
+        )
+    except errors.ValidationFailed as exc:
+        if not token:
+            raise
+        # A stale or mangled ?next= (tokens expire): keep the page, offer the first one.
+        page = {"items": [], "nextToken": None}
+        page_error = f"This page link is no longer valid ({exc.message})."
     context: dict[str, Any] = {
         "form": form,
         "interpreter_id": interpreter_id,
@@ -90,11 +98,14 @@ def session_list(request: HttpRequest) -> HttpResponse:
         "sessions": page["items"],
         "next_token": page["nextToken"],
         "paged": bool(token),
+        "page_error": page_error,
         "crumbs": _crumbs(),
     }
     if wants_fragment(request) and request.GET.get("fragment") == "rows":
-        return render(request, "agentcore/code_list.html#results", context)
-    return render(request, "agentcore/code_list.html", context)
+        return render(
+            request, "agentcore/code_list.html#results", context, status=400 if page_error else 200
+        )
+    return render(request, "agentcore/code_list.html", context, status=400 if page_error else 200)
 
 
 _START_FIELDS = {"name": "name", "sessionTimeoutSeconds": "timeout"}
@@ -131,7 +142,8 @@ def session_start(request: HttpRequest, interpreter_id: str) -> HttpResponse:
                 if not placed:
                     form.add_error(None, exc.message)
                 status = exc.status
-            except (errors.NotFound, errors.Throttled, errors.Unavailable) as exc:
+            except errors.AwsError as exc:
+                # Not found, throttled, unavailable, access denied: keep what was typed.
                 form.add_error(None, f"{exc.message} The session was not started.")
                 status = exc.status
             else:

@@ -466,6 +466,10 @@ def create_event(request: HttpRequest, memory_id: str) -> HttpResponse:
         except (errors.Throttled, errors.Unavailable, errors.QuotaExceeded) as exc:
             form.add_error(None, f"{exc.message} The event was not created; submit again.")
             status = exc.status
+        except errors.AwsError as exc:
+            # Access denied, credentials: say so on the form, and keep what was typed.
+            form.add_error(None, f"{exc.message} The event was not created.")
+            status = exc.status
         else:
             messages.success(request, f"Created event {created.get('eventId', '')}.")
             session_url = _url(

@@ -151,7 +151,7 @@ class _Sse:
         event, self.data, self.event = self.event, [], ""
         try:
             value = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested thousands deep
             yield "text", {"text": data}
             return
         if isinstance(value, str) and not event:
@@ -226,6 +226,8 @@ class RuntimeStream:
                 end["json"] = json.loads("".join(whole)) if "".join(whole).strip() else None
             except ValueError as exc:
                 end["jsonError"] = f"The answer is not valid JSON: {exc}"
+            except RecursionError:
+                end["jsonError"] = "The answer is JSON nested too deeply to be read."
         yield "complete", end
 
     def close(self) -> None:

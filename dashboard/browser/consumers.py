@@ -145,7 +145,7 @@ class BrowserSessionConsumer(LiveConsumer):
         """``{"live_view": "renew"}``: the page's viewer needs a fresh URL now."""
         try:
             message = json.loads(text_data or "")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested thousands deep
             return
         if not isinstance(message, dict) or message.get("live_view") != "renew":
             return

@@ -58,9 +58,17 @@ def session_list(request: HttpRequest) -> HttpResponse:
     browser_id = form.cleaned_data["browser"]
     status = form.cleaned_data["status"]
     token = form.cleaned_data["next"] or None
-    page = aws_browser.list_sessions(
-        browser_id, status=status, max_results=PAGE_SIZE, next_token=token
-    )
+    page_error = ""
+    try:
+        page = aws_browser.list_sessions(
+            browser_id, status=status, max_results=PAGE_SIZE, next_token=token
+        )
+    except errors.ValidationFailed as exc:
+        if not token:
+            raise
+        # A stale or mangled ?next= (tokens expire): keep the page, offer the first one.
+        page = {"items": [], "nextToken": None}
+        page_error = f"This page link is no longer valid ({exc.message})."
     context: dict[str, Any] = {
         "form": form,
         "browser_id": browser_id,
@@ -68,11 +76,14 @@ def session_list(request: HttpRequest) -> HttpResponse:
         "sessions": page["items"],
         "next_token": page["nextToken"],
         "paged": bool(token),
+        "page_error": page_error,
         "is_system": browser_id == aws_browser.SYSTEM_BROWSER,
     }
     if wants_fragment(request) and request.GET.get("fragment") == "rows":
-        return render(request, "browser/list.html#results", context)
-    return render(request, "browser/list.html", context)
+        return render(
+            request, "browser/list.html#results", context, status=400 if page_error else 200
+        )
+    return render(request, "browser/list.html", context, status=400 if page_error else 200)
 
 
 @require_http_methods(["GET", "POST"])
@@ -80,6 +91,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
 def session_start(request: HttpRequest, browser_id: str) -> HttpResponse:
     _check_ids(browser_id)
     form = StartForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         params = {
@@ -100,12 +112,17 @@ def session_start(request: HttpRequest, browser_id: str) -> HttpResponse:
             _field_errors(form, exc)
         except errors.NotFound as exc:
             form.add_error(None, exc.message)
+        except errors.AwsError as exc:
+            # Throttled, unavailable, access denied: say so on the form, keep what was typed.
+            form.add_error(None, f"{exc.message} The session was not started.")
+            status = exc.status
         else:
             name = params["name"] or started["sessionId"]
             messages.success(request, f"Started browser session “{name}”.")
             url = reverse("browser:detail", args=[browser_id, started["sessionId"]])
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-    return render(request, "browser/start.html", {"form": form, "browser_id": browser_id})
+    context = {"form": form, "browser_id": browser_id}
+    return render(request, "browser/start.html", context, status=status)
 
 
 _FIELD_NAMES = {
@@ -231,6 +248,9 @@ def dcv_sdk(request: HttpRequest, path: str) -> HttpResponse:
         raise Http404("DCV_SDK_DIR is not set")
     if any(part in ("", ".", "..") for part in path.split("/")) or "\\" in path:
         raise Http404("No such file in the DCV SDK")
-    response = serve(request, path, document_root=settings.DCV_SDK_DIR)
+    try:
+        response = serve(request, path, document_root=settings.DCV_SDK_DIR)
+    except OSError as exc:  # a name the file system refuses (too long, ...)
+        raise Http404("No such file in the DCV SDK") from exc
     response["Cache-Control"] = "private, max-age=3600"
     return response

@@ -48,7 +48,7 @@ class ChatConsumer(streams.StreamConsumer):
             logger.warning("Could not check chat %s: %s", chat_id, error)
         return True
 
-    async def malformed(self, text: str | None) -> None:
+    async def receive_malformed(self, text: str | None) -> None:
         await self._alert("The console could not understand what this page sent (not JSON).")
 
     async def receive_message(self, message: dict[str, Any]) -> None:

@@ -406,7 +406,7 @@ class AutomationStream(_Stream):
     async def _deny(self, text_data: str | None) -> None:
         try:
             command = json.loads(text_data or "")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested thousands deep
             return
         if not isinstance(command, dict) or "id" not in command:
             return

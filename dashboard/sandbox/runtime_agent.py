@@ -65,7 +65,10 @@ def prompt_of(payload: bytes, content_type: str) -> tuple[str, object]:
     """(the prompt, the parsed document or None). Raises ValueError for JSON that is not."""
     text = payload.decode("utf-8", errors="replace")
     if "json" in content_type.lower():
-        document = json.loads(text) if text.strip() else None
+        try:
+            document = json.loads(text) if text.strip() else None
+        except RecursionError:
+            raise ValueError("nested too deeply to be read") from None
         if isinstance(document, str):
             return document, document
         if isinstance(document, dict):

@@ -61,8 +61,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def receive_message(self, message: dict[str, Any]) -> None:
         """Messages other than the hello (e.g. a chat's "send")."""
 
-    async def malformed(self, text: str | None) -> None:
-        """A frame that is not a JSON object (ignored unless a subclass answers it)."""
+    async def receive_malformed(self, text: str | None) -> None:
+        """A frame that is not a JSON object (subclasses may answer it; the socket lives on)."""
 
     async def connect(self) -> None:
         self.ready = False
@@ -101,10 +101,10 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
             message = json.loads(text_data or "")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested thousands deep
             message = None
         if not isinstance(message, dict):
-            await self.malformed(text_data)
+            await self.receive_malformed(text_data)
             return
         if message.get("streams") == "hello":
             run = message.get("run")

@@ -86,6 +86,22 @@
     if (button) { button.disabled = false; button.textContent = label(); }
   }
 
+  // Removing files cannot be taken back: ask first (capture phase, before htmx sends it).
+  if (form) {
+    form.addEventListener("submit", function (event) {
+      var tool = document.getElementById("ci-tool");
+      if (!tool || tool.value !== "removeFiles") return;
+      var field = form.querySelector('[name="paths"]');
+      var paths = (field ? field.value : "").split("\n").filter(function (line) { return line.trim(); });
+      if (!paths.length) return; // the server says what is missing
+      var what = paths.length === 1 ? "“" + paths[0].trim() + "”" : paths.length + " paths";
+      if (!window.confirm("Remove " + what + " from this session? This cannot be undone.")) {
+        event.preventDefault();
+        event.stopImmediatePropagation();
+      }
+    }, true);
+  }
+
   root.addEventListener("htmx:wsConfigSend", function (event) {
     if (!form || event.target !== form) return;
     // No socket (refused, or reconnecting): cancelling here lets the form post the plain way,

@@ -63,7 +63,7 @@ def json_in_text(value: Any) -> Any:
         return None
     try:
         found = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested thousands deep
         return None
     return found if isinstance(found, dict | list) else None
 
