@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from dashboard.aws import errors as aws_errors
 from dashboard.aws import integrations as aws
 from dashboard.integrations import catalog
 from dashboard.sandbox.demo_integrations import app_service
@@ -245,3 +246,26 @@ def test_the_aws_layer_drops_the_webhook_secret_associate_returns(space):
 def test_a_missing_association_is_a_404_page(admin_client, space):
     response = admin_client.get(f"{_associations_url(space)}nope/")
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "failure", [aws_errors.Throttled, aws_errors.Conflict, aws_errors.AccessDenied]
+)
+def test_a_refused_disassociate_says_why_on_the_confirmation_page(
+    admin_client, space, monkeypatch, failure
+):
+    service_id = _mcp()
+    made = aws.associate(space["agentSpaceId"], service_id, {"mcpserver": {"tools": ["x"]}})
+    url = f"{_associations_url(space)}{made['association']['associationId']}/delete/"
+
+    def refuse(*args, **kwargs):
+        raise failure("AWS said no to DisassociateService", code="X")
+
+    monkeypatch.setattr(aws, "disassociate", refuse)
+    response = admin_client.post(url)
+    page = response.content.decode()
+    assert response.status_code == failure.status
+    assert "AWS said no to DisassociateService" in page
+    assert "Nothing was changed" in page
+    assert f'action="{url}"' in page  # the confirmation, to try again
+    assert ServiceAssociation.objects.exists()

@@ -133,3 +133,19 @@ def test_a_refused_tag_keeps_what_was_typed(admin_client, db, monkeypatch, failu
     assert "AWS said no to TagResource" in page
     assert 'value="typed-key"' in page and 'value="typed-value"' in page
     assert aws.get_service(service_id)[1] == {}
+
+
+@pytest.mark.parametrize("failure", [errors.Throttled, errors.Unavailable, errors.AccessDenied])
+def test_a_refused_deregistration_keeps_the_confirmation(admin_client, db, monkeypatch, failure):
+    service_id = _mcp()
+
+    def refuse(*args, **kwargs):
+        raise failure("AWS said no to DeregisterService", code="X")
+
+    monkeypatch.setattr(aws, "deregister_service", refuse)
+    response = admin_client.post(f"/services/{service_id}/deregister/", {"confirm": "tools"})
+    page = response.content.decode()
+    assert response.status_code == failure.status
+    assert "AWS said no to DeregisterService" in page
+    assert 'value="tools"' in page
+    assert RegisteredService.objects.filter(pk=service_id).exists()

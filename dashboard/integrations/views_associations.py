@@ -271,8 +271,14 @@ def disassociate(request: HttpRequest, space_id: str, association_id: str) -> Ht
     context = {"space": space, "space_id": space_id, "association": row}
     if request.method == "POST":
         params = {"agentSpaceId": space_id, "associationId": association_id}
-        with audited(request, SERVICE, "DisassociateService", association_id, params):
-            aws_integrations.disassociate(space_id, association_id)
+        try:
+            with audited(request, SERVICE, "DisassociateService", association_id, params):
+                aws_integrations.disassociate(space_id, association_id)
+        except errors.NotFound:
+            pass  # gone meanwhile: what was asked for is true
+        except errors.AwsError as exc:
+            context["error"] = f"{exc.title}: {exc.message} Nothing was changed."
+            return render(request, "integrations/disassociate.html", context, status=exc.status)
         messages.success(request, f"Disassociated {row['service_label']} from {space['name']}.")
         return redirect("integrations:associations", space_id=space_id)
     return render(request, "integrations/disassociate.html", context)

@@ -281,6 +281,11 @@ def deregister(request: HttpRequest, service_id: str) -> HttpResponse:
         except (errors.Conflict, errors.ValidationFailed) as exc:
             context.update(error=exc.message, typed=typed)
             return render(request, "integrations/deregister.html", context, status=409)
+        except errors.NotFound:
+            pass  # gone meanwhile: what was asked for is true
+        except errors.AwsError as exc:
+            context.update(error=f"{exc.message} Nothing was changed.", typed=typed)
+            return render(request, "integrations/deregister.html", context, status=exc.status)
         messages.success(request, f"Deregistered {row['label']}.")
         return redirect("integrations:services")
     return render(request, "integrations/deregister.html", context)
