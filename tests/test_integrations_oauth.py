@@ -4,6 +4,7 @@ admin there (https only), shows the registration as pending, and notices when it
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -239,6 +240,7 @@ def test_a_refusal_brings_back_the_form_with_what_was_typed_but_no_secret(admin_
     secret_path = f"{AUTH}.oAuth3LO.clientSecret"
     assert find(catalog.register_layout("mcpserver"), secret_path).kind == "secret"
     data[secret_path] = "sEcReT-typed-3lo-client-secret"
+    data[f"{AUTH}.oAuth3LO.clientId"] = "typed-client-id"
     secrets = ["sEcReT-typed-3lo-client-secret"]
     url = admin_client.post("/services/new/mcpserver/", data)["Location"]
     back = admin_client.post(url, {"decision": "deny"})["Location"]
@@ -248,6 +250,8 @@ def test_a_refusal_brings_back_the_form_with_what_was_typed_but_no_secret(admin_
     assert "Access was not allowed at the provider: typed-name is not registered." in page
     assert 'value="typed-name"' in page
     assert 'value="https://mcp.example.com/mcp"' in page
+    assert 'value="typed-client-id"' in page  # the chosen variant comes back with its fields
+    assert re.search(r'<input[^>]*value="oAuth3LO"[^>]*checked', page)
     for secret in secrets:
         assert secret not in page
         assert secret not in str(dict(admin_client.session))
