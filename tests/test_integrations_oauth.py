@@ -10,7 +10,6 @@ import pytest
 import time_machine
 from django.test import override_settings
 
-from dashboard.core.shapeforms import find
 from dashboard.integrations import catalog, pending
 from dashboard.sandbox.models import PendingOAuth, RegisteredService
 from tests.integrations_support import post_data
@@ -235,13 +234,22 @@ def test_a_forged_service_id_is_not_announced_and_the_flow_keeps_waiting(admin_c
 
 
 def test_a_refusal_brings_back_the_form_with_what_was_typed_but_no_secret(admin_client):
-    data = post_data(catalog.register_layout("mcpserver"), variants={AUTH: "oAuth3LO"})
-    data["serviceDetails.mcpserver.name"] = "typed-name"
-    secret_path = f"{AUTH}.oAuth3LO.clientSecret"
-    assert find(catalog.register_layout("mcpserver"), secret_path).kind == "secret"
-    data[secret_path] = "sEcReT-typed-3lo-client-secret"
+    secrets: list[str] = []
+    layout = catalog.register_layout("mcpserver")
+    connections = (
+        "privateConnectionName",
+        "targetUrlPrivateConnectionName",
+        "exchangeUrlPrivateConnectionName",
+    )
+    data = post_data(
+        layout, variants={AUTH: "oAuth3LO"}, secrets=secrets, full=True, skip=connections
+    )
+    data["name"] = data["serviceDetails.mcpserver.name"] = "typed-name"
     data[f"{AUTH}.oAuth3LO.clientId"] = "typed-client-id"
-    secrets = ["sEcReT-typed-3lo-client-secret"]
+    # every credential of the variant was typed: the client secret and exchange parameters
+    assert f"{AUTH}.oAuth3LO.clientSecret" in data
+    assert any(".exchangeParameters." in k and k.endswith(".value") for k in data)
+    assert len(secrets) >= 2
     url = admin_client.post("/services/new/mcpserver/", data)["Location"]
     back = admin_client.post(url, {"decision": "deny"})["Location"]
     response = admin_client.get(back, follow=True)
