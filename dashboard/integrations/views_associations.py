@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -121,6 +121,7 @@ def _form(layout_type: str, kinds: tuple[str, ...], data: Any, initial: Any = No
 @sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 @roles.role_required(roles.ADMIN)
+@sensitive_variables()  # this frame and every one below it (botocore's body)
 def associate(request: HttpRequest, space_id: str, service_id: str) -> HttpResponse:
     space = aws_spaces.get_space(space_id)
     service = _service_for(service_id)
@@ -198,6 +199,7 @@ def association_detail(request: HttpRequest, space_id: str, association_id: str)
 @sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 @roles.role_required(roles.ADMIN)
+@sensitive_variables()  # this frame and every one below it (botocore's body)
 def association_edit(request: HttpRequest, space_id: str, association_id: str) -> HttpResponse:
     """UpdateAssociation: the configuration is replaced whole (the API's rule); capabilities are
     sent only when they changed, so AWS leaves them as they are otherwise."""

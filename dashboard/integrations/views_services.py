@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -86,6 +86,7 @@ def _register_form(service_type: str, data: Any = None) -> ShapeForm:
 @sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 @roles.role_required(roles.ADMIN)
+@sensitive_variables()  # this frame and every one below it (botocore's body)
 def register(request: HttpRequest, service_type: str) -> HttpResponse:
     if service_type not in catalog.registrable_types():
         raise Http404(f"{service_type} cannot be registered here")
