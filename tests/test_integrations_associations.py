@@ -269,3 +269,31 @@ def test_a_refused_disassociate_says_why_on_the_confirmation_page(
     assert "Nothing was changed" in page
     assert f'action="{url}"' in page  # the confirmation, to try again
     assert ServiceAssociation.objects.exists()
+
+
+def test_a_busy_space_read_does_not_cost_the_typed_association(admin_client, space, monkeypatch):
+    """The space is read for its name only: when that read is throttled, the association the
+    admin typed is still made (and edited), rather than lost to an error page."""
+    from dashboard.aws import spaces as aws_spaces
+
+    service = app_service("github", "acme", {"owner": "acme", "ownerType": "organization"})
+    data = post_data(catalog.association_layout("github"))
+    data["configuration.github.repoName"] = "typed-repo"
+
+    def busy(space_id):
+        raise aws_errors.Throttled("AWS is throttling GetAgentSpace requests.", code="X")
+
+    monkeypatch.setattr(aws_spaces, "get_space", busy)
+    url = f"{_associations_url(space)}new/{service.service_id}/"
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    row = ServiceAssociation.objects.get()
+    assert row.configuration["github"]["repoName"] == "typed-repo"
+    data["configuration.github.repoName"] = "typed-again"
+    response = admin_client.post(f"{_associations_url(space)}{row.pk}/edit/", data)
+    assert response.status_code == 302
+    row.refresh_from_db()
+    assert row.configuration["github"]["repoName"] == "typed-again"
+    response = admin_client.post(f"{_associations_url(space)}{row.pk}/delete/")
+    assert response.status_code == 302
+    assert not ServiceAssociation.objects.exists()

@@ -29,6 +29,15 @@ PAGE_SIZE = 50
 AWS_KINDS = ("aws", "sourceAws", "sourceAwsOrg")
 
 
+def _space(space_id: str) -> dict[str, Any]:
+    """The space, read for its name only on the pages that write: a busy or unavailable AWS
+    must not cost the admin what they typed (a space that is gone still is a 404)."""
+    try:
+        return aws_spaces.get_space(space_id)
+    except (errors.Throttled, errors.Unavailable):
+        return {"agentSpaceId": space_id, "name": space_id}
+
+
 def _services() -> dict[str, dict[str, Any]]:
     return {s["serviceId"]: service_row(s) for s in aws_integrations.all_services()}
 
@@ -123,7 +132,7 @@ def _form(layout_type: str, kinds: tuple[str, ...], data: Any, initial: Any = No
 @roles.role_required(roles.ADMIN)
 @sensitive_variables()  # this frame and every one below it (botocore's body)
 def associate(request: HttpRequest, space_id: str, service_id: str) -> HttpResponse:
-    space = aws_spaces.get_space(space_id)
+    space = _space(space_id)
     service = _service_for(service_id)
     kinds = catalog.config_kinds(service["type"])
     form = _form(service["type"], kinds, request.POST if request.method == "POST" else None)
@@ -203,7 +212,7 @@ def association_detail(request: HttpRequest, space_id: str, association_id: str)
 def association_edit(request: HttpRequest, space_id: str, association_id: str) -> HttpResponse:
     """UpdateAssociation: the configuration is replaced whole (the API's rule); capabilities are
     sent only when they changed, so AWS leaves them as they are otherwise."""
-    space = aws_spaces.get_space(space_id)
+    space = _space(space_id)
     association = aws_integrations.get_association(space_id, association_id)
     kind = next(iter(association.get("configuration") or {}), "")
     service = _service_for(association["serviceId"])
@@ -261,7 +270,7 @@ def association_edit(request: HttpRequest, space_id: str, association_id: str) -
 @require_http_methods(["GET", "POST"])
 @roles.role_required(roles.ADMIN)
 def disassociate(request: HttpRequest, space_id: str, association_id: str) -> HttpResponse:
-    space = aws_spaces.get_space(space_id)
+    space = _space(space_id)
     association = aws_integrations.get_association(space_id, association_id)
     services: dict[str, Any] = {}
     if association["serviceId"] != catalog.AWS_SERVICE_ID:
