@@ -331,3 +331,41 @@ def test_an_asset_is_deleted_after_confirming(admin_client, space):
     assert response.status_code == 302 and response["Location"] == base(space)
     assert aws_config.list_assets(space["agentSpaceId"])["items"] == []
     assert AuditEntry.objects.get(operation="DeleteAsset").target == asset["assetId"]
+
+
+@pytest.mark.parametrize(
+    ("metadata", "words"),
+    [
+        ("[" * 50_000, "nested too deeply"),
+        ('{"a": ' * 5_000 + "1" + "}" * 5_000, "nested too deeply"),
+        ('{"name": "x", "size": NaN}', "NaN is not a JSON value"),
+        ('{"name": "x", "size": -Infinity}', "-Infinity is not a JSON value"),
+        ('{"name": "x", "size": 1e999}', "1e999 is too large a number"),
+    ],
+)
+def test_metadata_that_is_not_json_aws_could_read_is_refused_before_aws(
+    admin_client, space, metadata, words
+):
+    """Python's json reads NaN, Infinity and 1e999 (JSON has none of them) and gives up on
+    deep nesting with a RecursionError: each was a 500 or a bogus "AWS unavailable"."""
+    asset = make(space)
+    asset_url = f"{base(space)}{asset['assetId']}/"
+    posts = [
+        (
+            base(space) + "new/",
+            {
+                "asset_type": "skill",
+                "metadata": metadata,
+                "content_kind": "file",
+                "file_path": "SKILL.md",
+                "file_text": "keep me",
+            },
+        ),
+        (asset_url + "edit/", {"metadata": metadata, "seen_version": str(asset["version"])}),
+        (asset_url + "file/new/", {"path": "a.md", "text": "keep me", "metadata": metadata}),
+    ]
+    for url, data in posts:
+        response = admin_client.post(url, data)
+        assert response.status_code == 400, url
+        assert words in text(response), url
+    assert not AuditEntry.objects.exists()  # nothing was sent to AWS

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from dashboard.aws import errors as aws_errors
 from dashboard.aws import integrations as aws
 from dashboard.integrations import catalog
 from dashboard.sandbox.demo_integrations import app_service
@@ -245,3 +246,54 @@ def test_the_aws_layer_drops_the_webhook_secret_associate_returns(space):
 def test_a_missing_association_is_a_404_page(admin_client, space):
     response = admin_client.get(f"{_associations_url(space)}nope/")
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "failure", [aws_errors.Throttled, aws_errors.Conflict, aws_errors.AccessDenied]
+)
+def test_a_refused_disassociate_says_why_on_the_confirmation_page(
+    admin_client, space, monkeypatch, failure
+):
+    service_id = _mcp()
+    made = aws.associate(space["agentSpaceId"], service_id, {"mcpserver": {"tools": ["x"]}})
+    url = f"{_associations_url(space)}{made['association']['associationId']}/delete/"
+
+    def refuse(*args, **kwargs):
+        raise failure("AWS said no to DisassociateService", code="X")
+
+    monkeypatch.setattr(aws, "disassociate", refuse)
+    response = admin_client.post(url)
+    page = response.content.decode()
+    assert response.status_code == failure.status
+    assert "AWS said no to DisassociateService" in page
+    assert "Nothing was changed" in page
+    assert f'action="{url}"' in page  # the confirmation, to try again
+    assert ServiceAssociation.objects.exists()
+
+
+def test_a_busy_space_read_does_not_cost_the_typed_association(admin_client, space, monkeypatch):
+    """The space is read for its name only: when that read is throttled, the association the
+    admin typed is still made (and edited), rather than lost to an error page."""
+    from dashboard.aws import spaces as aws_spaces
+
+    service = app_service("github", "acme", {"owner": "acme", "ownerType": "organization"})
+    data = post_data(catalog.association_layout("github"))
+    data["configuration.github.repoName"] = "typed-repo"
+
+    def busy(space_id):
+        raise aws_errors.Throttled("AWS is throttling GetAgentSpace requests.", code="X")
+
+    monkeypatch.setattr(aws_spaces, "get_space", busy)
+    url = f"{_associations_url(space)}new/{service.service_id}/"
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    row = ServiceAssociation.objects.get()
+    assert row.configuration["github"]["repoName"] == "typed-repo"
+    data["configuration.github.repoName"] = "typed-again"
+    response = admin_client.post(f"{_associations_url(space)}{row.pk}/edit/", data)
+    assert response.status_code == 302
+    row.refresh_from_db()
+    assert row.configuration["github"]["repoName"] == "typed-again"
+    response = admin_client.post(f"{_associations_url(space)}{row.pk}/delete/")
+    assert response.status_code == 302
+    assert not ServiceAssociation.objects.exists()

@@ -4,6 +4,7 @@ admin there (https only), shows the registration as pending, and notices when it
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -146,3 +147,139 @@ def test_stop_waiting_forgets_the_flow(admin_client):
     flow = pending.flows(admin_client.get("/services/").wsgi_request)[0]
     admin_client.post(f"/services/pending/{flow['key']}/dismiss/")
     assert "Waiting for authorization" not in admin_client.get("/services/").content.decode()
+
+
+# --- the return address: nothing in its query string is trusted -----------------------------
+
+RETURN = "/services/oauth/return/"
+NO_MATCH = "does not match a registration waiting in your session"
+
+
+def _flow_id(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[1]
+
+
+def _messages(response) -> list[str]:
+    return [m.message for m in response.context["messages"]]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "?flow=garbage",
+        "?flow=garbage&service=nope",
+        "?service=a/b",
+        "?service=../../x",
+        "?service=%00",
+        "?flow=a/b&service=a/b",
+        "?error=access_denied",
+        "?code=abc&state=zzz",
+        "?flow=%ff%fe&service=%ff%fe",
+    ],
+)
+def test_a_return_that_matches_no_waiting_flow_says_so_and_changes_nothing(admin_client, query):
+    url = _start(admin_client)
+    response = admin_client.get(RETURN + query, follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == "/services/"
+    shown = " ".join(_messages(response))
+    assert NO_MATCH in shown
+    assert "is registered" not in shown
+    assert not RegisteredService.objects.exists()
+    # the admin's own waiting flow is untouched
+    assert "Waiting for authorization" in response.content.decode()
+    assert PendingOAuth.objects.filter(pk=_flow_id(url)).exists()
+
+
+def test_a_replayed_return_does_not_announce_the_service_twice(admin_client):
+    url = _start(admin_client)
+    back = admin_client.post(url, {"decision": "allow"})["Location"]
+    first = admin_client.get(back, follow=True)
+    assert "Access allowed: jira-tools is registered." in _messages(first)
+    again = admin_client.get(back, follow=True)
+    assert again.status_code == 200
+    assert NO_MATCH in " ".join(_messages(again))
+    assert "is registered" not in " ".join(_messages(again))
+    assert RegisteredService.objects.count() == 1
+
+
+def test_a_return_for_another_admins_flow_changes_nothing(admin_client, db):
+    from django.contrib.auth.models import Group, User
+    from django.test import Client
+
+    other = User.objects.create_user("bob-admin", password="x")
+    other.groups.add(Group.objects.get_or_create(name="admin")[0])
+    bob = Client()
+    bob.force_login(other)
+    url = _start(bob, name="bobs-tools")
+    response = admin_client.get(f"{RETURN}?flow={_flow_id(url)}&error=access_denied", follow=True)
+    assert NO_MATCH in " ".join(_messages(response))
+    assert "Waiting for authorization" in bob.get("/services/").content.decode()
+
+
+def test_a_forged_service_id_is_not_announced_and_the_flow_keeps_waiting(admin_client):
+    url = _start(admin_client)
+    other = post_data(catalog.register_layout("mcpserver"), variants={AUTH: "apiKey"})
+    other["serviceDetails.mcpserver.name"] = "someone-else"
+    created = admin_client.post("/services/new/mcpserver/", other)["Location"]
+    other_id = created.rstrip("/").rsplit("/", 1)[1]
+    for service in (other_id, "does-not-exist"):
+        response = admin_client.get(f"{RETURN}?flow={_flow_id(url)}&service={service}", follow=True)
+        assert response.status_code == 200
+        shown = " ".join(_messages(response))
+        assert "did not name a registered service" in shown
+        assert "is registered" not in shown
+        assert "Waiting for authorization" in response.content.decode()
+
+
+def test_a_refusal_brings_back_the_form_with_what_was_typed_but_no_secret(admin_client):
+    secrets: list[str] = []
+    layout = catalog.register_layout("mcpserver")
+    connections = (
+        "privateConnectionName",
+        "targetUrlPrivateConnectionName",
+        "exchangeUrlPrivateConnectionName",
+    )
+    data = post_data(
+        layout, variants={AUTH: "oAuth3LO"}, secrets=secrets, full=True, skip=connections
+    )
+    data["name"] = data["serviceDetails.mcpserver.name"] = "typed-name"
+    data[f"{AUTH}.oAuth3LO.clientId"] = "typed-client-id"
+    # every credential of the variant was typed: the client secret and exchange parameters
+    assert f"{AUTH}.oAuth3LO.clientSecret" in data
+    assert any(".exchangeParameters." in k and k.endswith(".value") for k in data)
+    assert len(secrets) >= 2
+    url = admin_client.post("/services/new/mcpserver/", data)["Location"]
+    back = admin_client.post(url, {"decision": "deny"})["Location"]
+    response = admin_client.get(back, follow=True)
+    assert response.redirect_chain[-1][0].startswith("/services/new/mcpserver/")
+    page = response.content.decode()
+    assert "Access was not allowed at the provider: typed-name is not registered." in page
+    assert 'value="typed-name"' in page
+    assert 'value="https://mcp.example.com/mcp"' in page
+    assert 'value="typed-client-id"' in page  # the chosen variant comes back with its fields
+    assert re.search(r'<input[^>]*value="oAuth3LO"[^>]*checked', page)
+    for secret in secrets:
+        assert secret not in page
+        assert secret not in str(dict(admin_client.session))
+
+
+def test_an_unknown_provider_error_is_named_without_echoing_odd_text(admin_client):
+    url = _start(admin_client)
+    response = admin_client.get(f"{RETURN}?flow={_flow_id(url)}&error=%3Cscript%3Ex", follow=True)
+    page = response.content.decode()
+    assert "The provider answered with an error (unknown): jira-tools is not registered." in page
+    assert "<script>x" not in page
+
+
+def test_a_stale_return_says_the_flow_expired_and_brings_back_the_form(admin_client):
+    url = _start(admin_client, name="slow-tools")
+    later = dt.datetime.now(dt.UTC) + pending.MAX_AGE + dt.timedelta(minutes=1)
+    with time_machine.travel(later):
+        response = admin_client.get(f"{RETURN}?flow={_flow_id(url)}&service=x", follow=True)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "The authorization for slow-tools took too long and expired" in page
+    assert 'value="slow-tools"' in page
+    assert not RegisteredService.objects.exists()

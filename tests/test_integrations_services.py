@@ -3,7 +3,11 @@ tags), deregistration with its dependents named first."""
 
 from __future__ import annotations
 
+import pytest
+
+from dashboard.aws import errors
 from dashboard.aws import integrations as aws
+from dashboard.aws import tags as aws_tags
 from dashboard.sandbox.models import RegisteredService
 
 
@@ -109,3 +113,39 @@ def test_tags_on_a_service_use_the_shared_card(admin_client, db):
     assert "prod" in response.content.decode()
     admin_client.post(f"/services/{service_id}/tags/remove/", {"key": "team"})
     assert aws.get_service(service_id)[1] == {"env": "prod"}
+
+
+@pytest.mark.parametrize("failure", [errors.Throttled, errors.Unavailable, errors.AccessDenied])
+@pytest.mark.parametrize("htmx", [True, False])
+def test_a_refused_tag_keeps_what_was_typed(admin_client, db, monkeypatch, failure, htmx):
+    service_id = _mcp()
+
+    def refuse(*args, **kwargs):
+        raise failure("AWS said no to TagResource", code="X", operation="TagResource")
+
+    monkeypatch.setattr(aws_tags, "tag", refuse)
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    response = admin_client.post(
+        f"/services/{service_id}/tags/", {"key": "typed-key", "value": "typed-value"}, **headers
+    )
+    page = response.content.decode()
+    assert response.status_code < 500
+    assert "AWS said no to TagResource" in page
+    assert 'value="typed-key"' in page and 'value="typed-value"' in page
+    assert aws.get_service(service_id)[1] == {}
+
+
+@pytest.mark.parametrize("failure", [errors.Throttled, errors.Unavailable, errors.AccessDenied])
+def test_a_refused_deregistration_keeps_the_confirmation(admin_client, db, monkeypatch, failure):
+    service_id = _mcp()
+
+    def refuse(*args, **kwargs):
+        raise failure("AWS said no to DeregisterService", code="X")
+
+    monkeypatch.setattr(aws, "deregister_service", refuse)
+    response = admin_client.post(f"/services/{service_id}/deregister/", {"confirm": "tools"})
+    page = response.content.decode()
+    assert response.status_code == failure.status
+    assert "AWS said no to DeregisterService" in page
+    assert 'value="tools"' in page
+    assert RegisteredService.objects.filter(pk=service_id).exists()

@@ -50,3 +50,10 @@ def scrub_secret(exc: errors.AwsError, *secrets: str) -> errors.AwsError:
         exc.fields = {k: v.replace(secret, "[redacted]") for k, v in exc.fields.items()}
     exc.args = (exc.message,)
     return exc
+
+
+def refused(form: forms.Form, exc: errors.AwsError, what: str) -> int:
+    """Any other AWS refusal of a write (not found, access denied, not set up, ...): its
+    message on top of the form, which keeps what was typed. Returns the status to answer."""
+    form.add_error(None, f"{exc.title}: {exc.message} {what}")
+    return exc.status

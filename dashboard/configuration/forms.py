@@ -8,6 +8,7 @@ Secrets (the IdP client secret) are PasswordInputs that never render a value bac
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import regex
@@ -456,14 +457,28 @@ CONTENT_KINDS = [
 ]
 
 
+def _no_constant(name: str) -> Any:
+    # Python's json reads NaN and Infinity, which JSON (and so AWS) does not have.
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is too large a number")
+    return number
+
+
 def _json_object(value: str) -> dict[str, Any] | None:
     text = (value or "").strip()
     if not text:
         return None
     try:
-        parsed = json.loads(text)
+        parsed = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
     except ValueError as exc:
         raise forms.ValidationError(f"This is not valid JSON: {exc}.") from None
+    except RecursionError:
+        raise forms.ValidationError("This JSON is nested too deeply.") from None
     if not isinstance(parsed, dict):
         raise forms.ValidationError('Give a JSON object, e.g. {"name": "…"}.')
     return parsed

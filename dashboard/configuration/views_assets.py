@@ -29,7 +29,7 @@ from dashboard.core.audit import audited
 from dashboard.core.views import wants_fragment
 
 from . import display
-from .common import apply_field_errors, retry_message
+from .common import apply_field_errors, refused, retry_message
 from .forms import TEXT_LIMIT, AssetFileForm, AssetForm
 
 SERVICE = aws_config.SERVICE
@@ -243,6 +243,8 @@ def asset_create(request: HttpRequest, space_id: str) -> HttpResponse:
         except (errors.Throttled, errors.Unavailable) as exc:
             form.add_error(None, retry_message(exc, "The asset was not created.") + _reupload(form))
             status = exc.status
+        except errors.AwsError as exc:
+            status = refused(form, exc, "The asset was not created." + _reupload(form))
         else:
             messages.success(request, f"Created the {asset['assetType']} asset.")
             return redirect("assets:detail", space_id=space_id, asset_id=asset["assetId"])
@@ -306,6 +308,8 @@ def asset_edit(request: HttpRequest, space_id: str, asset_id: str) -> HttpRespon
                 what = "The asset was not updated."
                 form.add_error(None, retry_message(exc, what) + _reupload(form))
                 status = exc.status
+            except errors.AwsError as exc:
+                status = refused(form, exc, "The asset was not updated." + _reupload(form))
             else:
                 messages.success(request, f"Saved version {updated['version']} of the asset.")
                 return redirect("assets:detail", space_id=space_id, asset_id=asset_id)
@@ -429,6 +433,8 @@ def file_create(request: HttpRequest, space_id: str, asset_id: str) -> HttpRespo
         except (errors.Throttled, errors.Unavailable) as exc:
             form.add_error(None, retry_message(exc, "The file was not added.") + _reupload(form))
             status = exc.status
+        except errors.AwsError as exc:
+            status = refused(form, exc, "The file was not added." + _reupload(form))
         else:
             messages.success(request, f"Added {path} to the asset.")
             return redirect(reverse("assets:file", args=[space_id, asset_id]) + _query(path=path))
@@ -491,6 +497,8 @@ def file_edit(request: HttpRequest, space_id: str, asset_id: str) -> HttpRespons
                 what = "The file was not changed."
                 form.add_error(None, retry_message(exc, what) + _reupload(form))
                 status = exc.status
+            except errors.AwsError as exc:
+                status = refused(form, exc, "The file was not changed." + _reupload(form))
             else:
                 messages.success(request, f"Saved {path}.")
                 return redirect(

@@ -26,7 +26,7 @@ from dashboard.core.views import wants_fragment
 from dashboard.live import CREATED, UPDATED
 
 from . import display, live
-from .common import apply_field_errors, retry_message, url
+from .common import apply_field_errors, refused, retry_message, url
 from .forms import CertificateForm, PrivateConnectionForm
 
 SERVICE = aws_config.SERVICE
@@ -85,6 +85,8 @@ def connection_create(request: HttpRequest) -> HttpResponse:
         except (errors.Throttled, errors.Unavailable) as exc:
             form.add_error(None, retry_message(exc, "The connection was not created."))
             status = exc.status
+        except errors.AwsError as exc:
+            status = refused(form, exc, "The connection was not created.")
         else:
             live.connection_changed(CREATED, conn)
             messages.success(
@@ -152,6 +154,8 @@ def connection_certificate(request: HttpRequest, name: str) -> HttpResponse:
         except (errors.Throttled, errors.Unavailable) as exc:
             form.add_error(None, retry_message(exc, "The certificate was not updated."))
             status = exc.status
+        except errors.AwsError as exc:
+            status = refused(form, exc, "The certificate was not updated.")
         else:
             live.connection_changed(UPDATED, updated)
             expires = display.certificate(updated.get("certificateExpiryTime"))

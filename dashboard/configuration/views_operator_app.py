@@ -24,7 +24,7 @@ from dashboard.aws import spaces as aws_spaces
 from dashboard.core import roles
 from dashboard.core.audit import audited
 
-from .common import apply_field_errors, retry_message, scrub_secret
+from .common import apply_field_errors, refused, retry_message, scrub_secret
 from .forms import FLOWS, PROVIDERS, EnableFlowForm, IdpSecretForm
 
 SERVICE = aws_config.SERVICE
@@ -115,11 +115,12 @@ def enable_flow(request: HttpRequest, space_id: str, flow: str) -> HttpResponse:
             form.add_error(None, retry_message(exc, what, secret=bool(secret)))
             status = exc.status
         except errors.AwsError as exc:
-            if exc.code != "IdentityCenterServiceException":
-                raise
-            target = "idc_instance_arn" if "idc_instance_arn" in form.fields else None
-            form.add_error(target, f"IAM Identity Center refused: {exc.message}")
-            status = 400
+            if exc.code == "IdentityCenterServiceException":
+                target = "idc_instance_arn" if "idc_instance_arn" in form.fields else None
+                form.add_error(target, f"IAM Identity Center refused: {exc.message}")
+                status = 400
+            else:
+                status = refused(form, exc, f"The {info['label']} sign-in was not saved.")
         else:
             verb = "Updated" if current else "Enabled"
             messages.success(request, f"{verb} the {info['label']} sign-in of the Operator App.")
@@ -197,6 +198,8 @@ def idp_secret(request: HttpRequest, space_id: str) -> HttpResponse:
         except (errors.Throttled, errors.Unavailable) as exc:
             form.add_error(None, retry_message(exc, "The secret was not replaced.", secret=True))
             status = exc.status
+        except errors.AwsError as exc:
+            status = refused(form, exc, "The secret was not replaced.")
         else:
             messages.success(request, "Replaced the identity provider's client secret.")
             return redirect("operator_app:detail", space_id=space_id)

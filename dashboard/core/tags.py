@@ -119,6 +119,11 @@ def add_view(taggable: Taggable) -> Callable[..., HttpResponse]:
                     aws_tags.tag(arn, tags)
             except errors.ValidationFailed as exc:
                 form.add_error(None, exc.message)
+            except errors.NotFound:
+                raise  # the resource is gone: its page says so
+            except errors.AwsError as exc:
+                # Throttled, unavailable, denied...: the card comes back with what was typed.
+                form.add_error(None, f"{exc.title}: {exc.message} The tag was not saved.")
             else:
                 if not request.htmx:  # htmx shows the new tag in place; no stale message later
                     messages.success(request, f"Tag {form.cleaned_data['key']} saved.")

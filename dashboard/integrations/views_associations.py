@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -27,6 +27,15 @@ from .present import association_row, service_row
 SERVICE = catalog.SERVICE
 PAGE_SIZE = 50
 AWS_KINDS = ("aws", "sourceAws", "sourceAwsOrg")
+
+
+def _space(space_id: str) -> dict[str, Any]:
+    """The space, read for its name only on the pages that write: a busy or unavailable AWS
+    must not cost the admin what they typed (a space that is gone still is a 404)."""
+    try:
+        return aws_spaces.get_space(space_id)
+    except (errors.Throttled, errors.Unavailable):
+        return {"agentSpaceId": space_id, "name": space_id}
 
 
 def _services() -> dict[str, dict[str, Any]]:
@@ -121,8 +130,9 @@ def _form(layout_type: str, kinds: tuple[str, ...], data: Any, initial: Any = No
 @sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 @roles.role_required(roles.ADMIN)
+@sensitive_variables()  # this frame and every one below it (botocore's body)
 def associate(request: HttpRequest, space_id: str, service_id: str) -> HttpResponse:
-    space = aws_spaces.get_space(space_id)
+    space = _space(space_id)
     service = _service_for(service_id)
     kinds = catalog.config_kinds(service["type"])
     form = _form(service["type"], kinds, request.POST if request.method == "POST" else None)
@@ -198,10 +208,11 @@ def association_detail(request: HttpRequest, space_id: str, association_id: str)
 @sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 @roles.role_required(roles.ADMIN)
+@sensitive_variables()  # this frame and every one below it (botocore's body)
 def association_edit(request: HttpRequest, space_id: str, association_id: str) -> HttpResponse:
     """UpdateAssociation: the configuration is replaced whole (the API's rule); capabilities are
     sent only when they changed, so AWS leaves them as they are otherwise."""
-    space = aws_spaces.get_space(space_id)
+    space = _space(space_id)
     association = aws_integrations.get_association(space_id, association_id)
     kind = next(iter(association.get("configuration") or {}), "")
     service = _service_for(association["serviceId"])
@@ -259,7 +270,7 @@ def association_edit(request: HttpRequest, space_id: str, association_id: str) -
 @require_http_methods(["GET", "POST"])
 @roles.role_required(roles.ADMIN)
 def disassociate(request: HttpRequest, space_id: str, association_id: str) -> HttpResponse:
-    space = aws_spaces.get_space(space_id)
+    space = _space(space_id)
     association = aws_integrations.get_association(space_id, association_id)
     services: dict[str, Any] = {}
     if association["serviceId"] != catalog.AWS_SERVICE_ID:
@@ -271,8 +282,14 @@ def disassociate(request: HttpRequest, space_id: str, association_id: str) -> Ht
     context = {"space": space, "space_id": space_id, "association": row}
     if request.method == "POST":
         params = {"agentSpaceId": space_id, "associationId": association_id}
-        with audited(request, SERVICE, "DisassociateService", association_id, params):
-            aws_integrations.disassociate(space_id, association_id)
+        try:
+            with audited(request, SERVICE, "DisassociateService", association_id, params):
+                aws_integrations.disassociate(space_id, association_id)
+        except errors.NotFound:
+            pass  # gone meanwhile: what was asked for is true
+        except errors.AwsError as exc:
+            context["error"] = f"{exc.title}: {exc.message} Nothing was changed."
+            return render(request, "integrations/disassociate.html", context, status=exc.status)
         messages.success(request, f"Disassociated {row['service_label']} from {space['name']}.")
         return redirect("integrations:associations", space_id=space_id)
     return render(request, "integrations/disassociate.html", context)

@@ -3,14 +3,16 @@ deregister; the OAuth (3LO) pending state."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -84,10 +86,15 @@ def _register_form(service_type: str, data: Any = None) -> ShapeForm:
 @sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 @roles.role_required(roles.ADMIN)
+@sensitive_variables()  # this frame and every one below it (botocore's body)
 def register(request: HttpRequest, service_type: str) -> HttpResponse:
     if service_type not in catalog.registrable_types():
         raise Http404(f"{service_type} cannot be registered here")
-    form = _register_form(service_type, request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        form = _register_form(service_type, request.POST)
+    else:
+        again = pending.take_values(request, request.GET.get("again", ""))
+        form = ShapeForm(catalog.register_layout(service_type), initial_value=again)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -129,28 +136,84 @@ def _register(request: HttpRequest, service_type: str, form: ShapeForm) -> HttpR
             "(only https:// addresses are followed). Nothing is registered yet.",
         )
         return None
-    pending.add(request, service_type=service_type, name=name, url=url)
+    pending.add(request, service_type=service_type, name=name, url=url, values=value)
     return redirect(url)
 
 
 @require_GET
 @roles.role_required(roles.ADMIN)
 def oauth_return(request: HttpRequest) -> HttpResponse:
-    """Where the (sandbox) provider sends the admin back after allowing or denying access."""
-    flow = pending.for_flow_id(request, request.GET.get("flow", ""))
-    if flow is not None:
-        pending.remove(request, flow["key"])
-    label = (flow or {}).get("name") or "The service"
-    if request.GET.get("error"):
+    """Where the (sandbox) provider sends the admin back after allowing or denying access.
+
+    Nothing in the query string is trusted: it must name a flow this session started, and a
+    service is only announced once AWS confirms it exists and has the flow's type. A missing,
+    odd, expired, replayed or foreign return says so and changes nothing; a refusal or a
+    failure brings back the form with what was typed (never the credentials)."""
+    flow_id = request.GET.get("flow", "")
+    flow = pending.for_flow_id(request, flow_id)
+    if flow is None:
+        stale = pending.expired_flow(request, flow_id)
+        if stale is not None:
+            label = stale.get("name") or catalog.type_name(str(stale.get("type", "")))
+            messages.error(
+                request,
+                f"The authorization for {label} took too long and expired: nothing is "
+                "registered. Your entries are filled in again below; register once more.",
+            )
+            return _retry(request, stale)
         messages.error(
-            request, f"Access was not allowed at the provider: {label} is not registered."
+            request,
+            "This authorization answer does not match a registration waiting in your session: "
+            "it was already handled, it expired, or it was started by someone else. "
+            "Nothing was changed.",
         )
         return redirect("integrations:services")
+    label = flow["name"] or catalog.type_name(flow["type"])
+    error = request.GET.get("error", "")
+    if error:
+        pending.remove(request, flow["key"])
+        if error == "access_denied":
+            reason = "Access was not allowed at the provider"
+        else:
+            code = error if re.fullmatch(r"[a-z_]{1,40}", error) else "unknown"
+            reason = f"The provider answered with an error ({code})"
+        messages.error(
+            request,
+            f"{reason}: {label} is not registered. Your entries are filled in again below.",
+        )
+        return _retry(request, flow)
     service_id = request.GET.get("service", "")
-    if service_id:
-        messages.success(request, f"Access allowed: {label} is registered.")
-        return redirect("integrations:service", service_id=service_id)
-    return redirect("integrations:services")
+    service = _confirmed_service(service_id, flow)
+    if service is None:
+        messages.error(
+            request,
+            f"The provider's answer for {label} did not name a registered service; the "
+            "registration is still waiting. Continue it or stop waiting below.",
+        )
+        return redirect("integrations:services")
+    pending.remove(request, flow["key"])
+    messages.success(request, f"Access allowed: {label} is registered.")
+    return redirect("integrations:service", service_id=service["serviceId"])
+
+
+def _confirmed_service(service_id: str, flow: dict[str, Any]) -> dict[str, Any] | None:
+    """The service `service_id` if it is a well-formed id AWS knows and `flow` made it."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,200}", service_id):
+        return None
+    try:
+        service, _ = aws_integrations.get_service(service_id)
+    except errors.NotFound:
+        return None
+    return service if pending.finished_by(flow, service) else None
+
+
+def _retry(request: HttpRequest, flow: dict[str, Any]) -> HttpResponse:
+    service_type = str(flow.get("type", ""))
+    if service_type not in catalog.registrable_types():
+        return redirect("integrations:services")
+    pending.keep_for_retry(request, flow)
+    url = reverse("integrations:register-type", args=[service_type])
+    return redirect(f"{url}?{urlencode({'again': flow.get('key', '')})}")
 
 
 @require_POST
@@ -219,6 +282,11 @@ def deregister(request: HttpRequest, service_id: str) -> HttpResponse:
         except (errors.Conflict, errors.ValidationFailed) as exc:
             context.update(error=exc.message, typed=typed)
             return render(request, "integrations/deregister.html", context, status=409)
+        except errors.NotFound:
+            pass  # gone meanwhile: what was asked for is true
+        except errors.AwsError as exc:
+            context.update(error=f"{exc.message} Nothing was changed.", typed=typed)
+            return render(request, "integrations/deregister.html", context, status=exc.status)
         messages.success(request, f"Deregistered {row['label']}.")
         return redirect("integrations:services")
     return render(request, "integrations/deregister.html", context)
