@@ -150,6 +150,32 @@ def test_other_fields_are_checked_too(admin_client, sid, calls, extra, field, me
     assert "CreateTrigger" not in calls
 
 
+DEEP = '{"actionType": "create:task", "task": {"agent": "custom:a"}, "x": ' + "[" * 9000
+DEEP += "]" * 9000 + "}"
+SURROGATE = '{"actionType": "create:task", "task": {"agent": "custom:a"}, "note": "\\ud800"}'
+
+
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        (DEEP, "nested more than 64 levels deep"),  # was a RecursionError: a 500
+        (SURROGATE, "unpaired"),  # was created, and its page a UnicodeEncodeError
+        (SURROGATE.replace('"\\ud800"', "NaN"), "NaN is not a JSON number"),  # was a 503
+        (SURROGATE.replace('"\\ud800"', "1e999"), "too large a number"),
+    ],
+)
+def test_action_json_that_nothing_downstream_can_carry_is_refused_and_kept(
+    admin_client, sid, calls, action, message
+):
+    response = admin_client.post(_new(sid), _form(agent="", action_json=action))
+    assert response.status_code == 400
+    body = response.content.decode()
+    error = re.search(r'<ul class="errorlist" id="id_action_json_error">(.*?)</ul>', body, re.S)
+    assert error and message in error.group(1)
+    assert action[-60:].replace('"', "&quot;") in body  # the typed text is still there
+    assert "CreateTrigger" not in calls
+
+
 def test_aws_field_errors_land_next_to_the_field(admin_client, sid, monkeypatch):
     def refuse(*args, **kwargs):
         raise errors.ValidationFailed(

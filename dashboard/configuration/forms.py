@@ -7,7 +7,6 @@ Secrets (the IdP client secret) are PasswordInputs that never render a value bac
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import regex
@@ -15,7 +14,7 @@ from django import forms
 
 from dashboard.aws.configuration import SERVICE
 from dashboard.aws.model import Constraint, service_model, shape_constraint
-from dashboard.core.forms import model_field, model_validator
+from dashboard.core.forms import model_field, model_validator, read_json
 
 PRIVATE_KEY = regex.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
 PEM_CERTIFICATE = regex.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", regex.S)
@@ -460,10 +459,7 @@ def _json_object(value: str) -> dict[str, Any] | None:
     text = (value or "").strip()
     if not text:
         return None
-    try:
-        parsed = json.loads(text)
-    except ValueError as exc:
-        raise forms.ValidationError(f"This is not valid JSON: {exc}.") from None
+    parsed = read_json(text)
     if not isinstance(parsed, dict):
         raise forms.ValidationError('Give a JSON object, e.g. {"name": "…"}.')
     return parsed

@@ -1,7 +1,10 @@
-"""Form fields that carry the botocore model's constraints for one input member."""
+"""Form fields that carry the botocore model's constraints for one input member, and the
+one reader of JSON typed into a form (`read_json`)."""
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
 import regex
@@ -64,3 +67,86 @@ def model_field(
         widget=widget,
         **kwargs,
     )
+
+
+# --- JSON typed into a form ------------------------------------------------------------------
+
+# Deeper than anyone types by hand; far below what json, botocore's serializer and validator,
+# the database and the templates (all recursive) can take.
+JSON_MAX_DEPTH = 64
+# A string token (escapes included) or a bracket: enough to measure nesting without parsing.
+_JSON_TOKENS = regex.compile(r'"(?:[^"\\]++|\\.)*+"|[\[\]{}]')
+
+
+class JsonError(ValueError):
+    """Text that is not JSON this console can send (the message says why, in words)."""
+
+
+def _depth(text: str) -> int:
+    deepest = depth = 0
+    for match in _JSON_TOKENS.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in "]}":
+            depth -= 1
+    return deepest
+
+
+def _constant(name: str) -> Any:
+    raise JsonError(f"{name} is not a JSON number")
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise JsonError(f"{text[:40]} is too large a number")
+    return value
+
+
+def _check_strings(value: Any) -> None:
+    """Lone surrogates ("\\ud800") parse, but no UTF-8 page, database or API can carry them."""
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, item in items:
+        for text in (key, item):
+            if isinstance(text, str):
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise JsonError(
+                        "it has an unpaired \\u surrogate escape (not a character)"
+                    ) from None
+        if isinstance(item, dict | list):
+            _check_strings(item)  # at most JSON_MAX_DEPTH levels: checked before parsing
+
+
+def loads(text: str, *, max_depth: int = JSON_MAX_DEPTH) -> Any:
+    """`json.loads` for text a person typed: raises JsonError (a ValueError) with a plain
+    reason for invalid JSON, nesting deeper than `max_depth` (which would otherwise end in a
+    RecursionError somewhere between here and the page showing it), NaN and Infinity (not
+    JSON; PostgreSQL and AWS refuse them) and unpaired surrogate escapes."""
+    if _depth(text) > max_depth:
+        raise JsonError(f"it is nested more than {max_depth} levels deep")
+    try:
+        value = json.loads(text, parse_constant=_constant, parse_float=_float)
+    except JsonError:
+        raise
+    except RecursionError:  # cannot happen after the depth check; never a 500 if it does
+        raise JsonError(f"it is nested more than {max_depth} levels deep") from None
+    except ValueError as exc:
+        raise JsonError(str(exc)) from None
+    if isinstance(value, str):
+        _check_strings([value])
+    elif isinstance(value, dict | list):
+        _check_strings(value)
+    return value
+
+
+def read_json(text: str) -> Any:
+    """JSON typed into a form field, for a `clean_<field>` method: the value, or a
+    ValidationError that says what is wrong ("This is not valid JSON: ...")."""
+    try:
+        return loads(text)
+    except JsonError as exc:
+        raise forms.ValidationError(f"This is not valid JSON: {exc}.") from None

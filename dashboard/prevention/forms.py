@@ -8,14 +8,13 @@ by EventBridge's rules (`schedule.py`) before anything is sent.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import regex
 from django import forms
 
 from dashboard.aws.model import input_constraint
-from dashboard.core.forms import model_validator
+from dashboard.core.forms import model_validator, read_json
 
 from . import schedule
 
@@ -172,10 +171,7 @@ class TriggerForm(forms.Form):
         text = self.cleaned_data.get("action_json", "").strip()
         if not text:
             return None
-        try:
-            value = json.loads(text)
-        except ValueError as exc:
-            raise forms.ValidationError(f"This is not valid JSON: {exc}.") from None
+        value = read_json(text)
         if not isinstance(value, dict) or not isinstance(value.get("actionType"), str):
             raise forms.ValidationError('Give a JSON object with an "actionType".')
         return value
