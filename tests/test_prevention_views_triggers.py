@@ -176,6 +176,20 @@ def test_action_json_that_nothing_downstream_can_carry_is_refused_and_kept(
     assert "CreateTrigger" not in calls
 
 
+def test_a_refused_create_keeps_what_was_typed(admin_client, sid, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise errors.AccessDenied(
+            "The role may not call CreateTrigger.", code="AccessDeniedException"
+        )
+
+    monkeypatch.setattr(aws, "create_trigger", refuse)
+    response = admin_client.post(_new(sid), _form(agent="custom:keep-me"))
+    assert response.status_code == 403
+    body = text(response)
+    assert "The role may not call CreateTrigger." in body
+    assert 'value="custom:keep-me"' in body and 'value="cron(0 9 ? * MON-FRI *)"' in body
+
+
 def test_aws_field_errors_land_next_to_the_field(admin_client, sid, monkeypatch):
     def refuse(*args, **kwargs):
         raise errors.ValidationFailed(

@@ -107,6 +107,9 @@ def trigger_create(request: HttpRequest, space_id: str) -> HttpResponse:
         except (errors.Throttled, errors.Unavailable) as exc:
             form.add_error(None, f"{exc.message} The trigger was not created; submit again.")
             status = exc.status
+        except errors.AccessDenied as exc:
+            form.add_error(None, f"{exc.message} The trigger was not created.")
+            status = exc.status
         else:
             live.trigger_changed(space_id, trigger["triggerId"], trigger)
             messages.success(request, f"Created the trigger “{data['expression']}”.")
