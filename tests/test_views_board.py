@@ -175,3 +175,39 @@ def test_counts_come_from_the_board_watch_while_it_polls(viewer_client, space, t
     store.release_lease(key, "poller-token")
     body = viewer_client.get(_url(space)).content.decode()
     assert "5 tasks" in body and listed  # nobody polls: counted afresh
+
+
+def test_a_stale_page_link_starts_again_from_the_first_page(viewer_client, space, tasks):
+    for token in ("not-a-token", "x" * 5000):
+        response = viewer_client.get(_url(space) + f"?next={token}&priority=HIGH")
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert "That page link no longer works; showing the first page." in body
+        assert body.count('class="task-row') == 2  # the filter is kept
+
+
+@pytest.mark.parametrize("version", ["²", "9" * 5000, "-1", "x"])
+def test_bulk_with_a_malformed_selection_changes_nothing_and_says_so(
+    operator_client, space, tasks, version
+):
+    task = tasks[0]
+    response = operator_client.post(
+        _url(space, "bulk/"),
+        {"target": "CANCELED", "task": [f"{task['taskId']}:{version}"]},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "0 of 1 task set to Canceled." in body and "garbled" in body
+    assert aws_tasks.get_task(space["agentSpaceId"], task["taskId"])["status"] != "CANCELED"
+
+
+@pytest.mark.parametrize("selected", ["a/b:1", "../x:2", "?:3"])
+def test_bulk_with_an_id_no_url_can_hold_reports_it_without_a_link(
+    operator_client, space, tasks, selected
+):
+    response = operator_client.post(
+        _url(space, "bulk/"), {"target": "CANCELED", "task": [selected]}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    assert "0 of 1 task set to Canceled." in response.content.decode()

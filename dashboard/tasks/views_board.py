@@ -8,8 +8,10 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
+import regex
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
@@ -31,6 +33,7 @@ from . import live
 from .filters import PRIORITIES, STATUSES, TASK_TYPES, BoardQuery, label
 
 logger = logging.getLogger(__name__)
+VERSION = regex.compile(r"[0-9]{1,18}")
 
 PAGE_SIZE = 50
 EXPORT_PAGE_SIZE = 1000  # the API's maximum: fewest calls for a full export
@@ -99,9 +102,21 @@ def _status_links(q: BoardQuery, counts: dict[str, int]) -> list[dict[str, Any]]
     return links
 
 
-def _context(request: HttpRequest, space_id: str, q: BoardQuery) -> dict[str, Any]:
+def _context(
+    request: HttpRequest, space_id: str, q: BoardQuery, *, restart: bool = True
+) -> dict[str, Any]:
+    """One page of the board. An old or edited "next" link starts again from the first page
+    with a notice (`restart`); "load more" (restart False) says what failed instead, since
+    its rows are appended to those shown."""
     token = request.GET.get("next") or None
-    page = aws_tasks.list_tasks(space_id, **q.api(), limit=PAGE_SIZE, next_token=token)
+    try:
+        page = aws_tasks.list_tasks(space_id, **q.api(), limit=PAGE_SIZE, next_token=token)
+    except errors.ValidationFailed:
+        if not token or not restart:
+            raise
+        notice = "That page link no longer works; showing the first page."
+        q = replace(q, notices=(*q.notices, notice))
+        page = aws_tasks.list_tasks(space_id, **q.api(), limit=PAGE_SIZE)
     return {
         "space_id": space_id,
         "q": q,
@@ -121,7 +136,8 @@ def _context(request: HttpRequest, space_id: str, q: BoardQuery) -> dict[str, An
 def board(request: HttpRequest, space_id: str) -> HttpResponse:
     q = BoardQuery.from_query(request.GET)
     if wants_fragment(request) and request.GET.get("next"):
-        return render(request, "tasks/board.html#page", _context(request, space_id, q))
+        context = _context(request, space_id, q, restart=False)
+        return render(request, "tasks/board.html#page", context)
     context = _context(request, space_id, q)
     context["space"] = aws_spaces.get_space(space_id)
     counts = status_counts(space_id)
@@ -136,13 +152,23 @@ def board(request: HttpRequest, space_id: str) -> HttpResponse:
 # --- bulk -------------------------------------------------------------------------------------
 
 
+MALFORMED = -1  # a version no task has: the guard refuses the change
+
+
 def _parse_selection(values: list[str]) -> list[tuple[str, int | None]]:
-    """Checkbox values are "<taskId>:<version seen>"."""
+    """Checkbox values are "<taskId>:<version seen>" (the version may be left out: no guard).
+    A version that is not a plain number (edited, truncated) changes nothing."""
     out = []
     for value in values:
-        task_id, _, version = value.partition(":")
-        if task_id:
-            out.append((task_id, int(version) if version.isdigit() else None))
+        task_id, colon, version = value.partition(":")
+        if not task_id:
+            continue
+        if not colon:
+            out.append((task_id, None))
+        elif VERSION.fullmatch(version):
+            out.append((task_id, int(version)))
+        else:
+            out.append((task_id, MALFORMED))
     return out
 
 
@@ -180,6 +206,9 @@ def _bulk_one(
     try:
         current = aws_tasks.get_task(space_id, task_id)
         result["title"] = current["title"]
+        if seen == MALFORMED:
+            result["message"] = "not changed: the selection was garbled; reload the board."
+            return result
         if seen is not None and current["version"] != seen:
             # Lost-update guard: someone (or the agent) changed it since the board was drawn.
             result["message"] = (
