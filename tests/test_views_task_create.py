@@ -141,6 +141,22 @@ def test_throttling_keeps_what_the_user_typed(operator_client, space):
     assert AuditEntry.objects.get(operation="CreateBacklogTask").outcome == AuditEntry.FAILED
 
 
+def test_a_refused_create_keeps_what_the_user_typed(operator_client, space, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise errors.AccessDenied(
+            "The role may not call CreateBacklogTask.", code="AccessDeniedException"
+        )
+
+    monkeypatch.setattr(aws_tasks, "create_task", refuse)
+    typed = {**VALID, "title": "My carefully typed title", "description": "Three paragraphs…"}
+    response = operator_client.post(_url(space), typed)
+    assert response.status_code == 403
+    body = text(response)
+    assert "The role may not call CreateBacklogTask. Your task was not created." in body
+    assert 'value="My carefully typed title"' in body
+    assert "Three paragraphs…</textarea>" in body
+
+
 def test_aws_field_errors_land_next_to_the_field(operator_client, space, monkeypatch):
     def invalid(*args, **kwargs):
         raise errors.ValidationFailed(

@@ -258,6 +258,9 @@ def create(request: HttpRequest, space_id: str) -> HttpResponse:
             # Keep what the person typed: the form comes back with the reason on top.
             form.add_error(None, f"{exc.message} Your task was not created; submit again.")
             status = exc.status
+        except errors.AccessDenied as exc:
+            form.add_error(None, f"{exc.message} Your task was not created.")
+            status = exc.status
         else:
             live.task_changed(space_id, task)
             messages.success(request, f"Created task “{task['title']}”.")
