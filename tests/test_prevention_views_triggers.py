@@ -117,6 +117,7 @@ def test_a_trigger_can_carry_its_action_as_json(admin_client, sid):
         ("cron(0 9 ? *)", "has 6 fields"),
         ("every monday", "Start with rate(...) or cron(...)"),
         ("", "This field is required."),
+        ("rate(\u00b2 days)", "whole number of 1 or more"),  # was a ValueError: a 500
     ],
 )
 def test_bad_expressions_are_refused_before_aws_and_the_form_is_kept(
@@ -299,3 +300,15 @@ def test_it_returns_403_for_non_admins(request, sid, who):
     assert client.post(base + "delete/", seen).status_code == 403
     assert aws.get_trigger(sid, made["triggerId"])["status"] == "Active"
     assert len(aws.list_triggers(sid)["triggers"]) == 1
+
+
+def test_odd_digits_in_the_live_check_are_a_problem_not_a_500(viewer_client, sid):
+    bad = viewer_client.get(f"/spaces/{sid}/triggers/check/", {"expression": "cron(0 0 ² * ? *)"})
+    assert bad.status_code == 200
+    assert "day-of-month: &#x27;²&#x27; is not a value" in bad.content.decode()
+
+
+def test_a_trigger_whose_next_run_is_beyond_the_calendar_still_shows(viewer_client, sid):
+    made = _make(sid, "rate(9999999999 days)")
+    assert viewer_client.get(f"/spaces/{sid}/triggers/").status_code == 200
+    assert viewer_client.get(f"/spaces/{sid}/triggers/{made['triggerId']}/").status_code == 200
