@@ -189,6 +189,13 @@ def test_unknown_and_malformed_ids_are_404(viewer_client, sid):
     assert viewer_client.get(f"/spaces/{sid}/recommendations/bad%20id!/").status_code == 404
 
 
+@pytest.mark.parametrize("version", ["x", "0", "-1", "\u00b2", "\u0661", "9" * 5000, "99"])
+def test_a_malformed_or_unknown_version_is_404(viewer_client, sid, version):
+    rec = make_rec(sid)  # "²" and 5000 digits were a ValueError from int(): a 500
+    response = viewer_client.get(rec_page(sid, rec["recommendationId"]), {"version": version})
+    assert response.status_code == 404
+
+
 # --- XSS: the spec is untrusted agent output -----------------------------------------------------
 
 PAYLOADS = [
