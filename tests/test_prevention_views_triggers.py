@@ -312,3 +312,20 @@ def test_a_trigger_whose_next_run_is_beyond_the_calendar_still_shows(viewer_clie
     made = _make(sid, "rate(9999999999 days)")
     assert viewer_client.get(f"/spaces/{sid}/triggers/").status_code == 200
     assert viewer_client.get(f"/spaces/{sid}/triggers/{made['triggerId']}/").status_code == 200
+
+
+def test_the_same_form_sent_twice_creates_one_trigger(admin_client, sid):
+    page = admin_client.get(_new(sid)).content.decode()
+    token = re.search(r'name="client_token" value="([^"]+)"', page)
+    assert token
+    data = _form(client_token=token.group(1))
+    first = admin_client.post(_new(sid), data)
+    again = admin_client.post(_new(sid), data)  # a double click, or a retry after a 5xx
+    assert first.status_code == again.status_code == 302
+    assert first["Location"] == again["Location"]
+    assert len(aws.list_triggers(sid)["triggers"]) == 1
+    # Another form (another token) is another trigger.
+    other = re.search(r'name="client_token" value="([^"]+)"', admin_client.get(_new(sid)).text)
+    assert other and other.group(1) != token.group(1)
+    admin_client.post(_new(sid), _form(client_token=other.group(1)))
+    assert len(aws.list_triggers(sid)["triggers"]) == 2

@@ -8,6 +8,7 @@ by EventBridge's rules (`schedule.py`) before anything is sent.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import regex
@@ -43,6 +44,7 @@ CONTEXT_MAX = 10_000
 _ID = input_constraint(SERVICE, "GetRecommendation", "recommendationId")
 _REC_STATUS = input_constraint(SERVICE, "UpdateRecommendation", "status")
 _AGENT = regex.compile(r"custom:[A-Za-z0-9_.-]{1,128}")
+_TOKEN = regex.compile(r"[\x21-\x7E]{1,64}")  # CreateTrigger's clientToken
 
 
 def valid_id(value: str) -> bool:
@@ -158,6 +160,18 @@ class TriggerForm(forms.Form):
     status = forms.ChoiceField(
         label="Status", choices=TRIGGER_STATUSES, initial="Active", widget=forms.RadioSelect
     )
+    # Sent again with a re-submitted form (a double click, a retry after AWS did not answer),
+    # so that creates one trigger, not two.
+    client_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("client_token", str(uuid.uuid4()))
+
+    def clean_client_token(self) -> str:
+        value = self.cleaned_data.get("client_token", "")
+        return value if _TOKEN.fullmatch(value) else ""  # an odd one: no idempotency, no error
 
     def clean_agent(self) -> str:
         value = self.cleaned_data.get("agent", "").strip()

@@ -100,6 +100,7 @@ def trigger_create(request: HttpRequest, space_id: str) -> HttpResponse:
                     expression=data["expression"],
                     action=form.action(),
                     status=data["status"],
+                    client_token=data["client_token"],
                 )
         except (errors.ValidationFailed, errors.QuotaExceeded, errors.Conflict) as exc:
             field_errors(form, exc, TriggerForm.AWS_FIELDS)
