@@ -36,6 +36,8 @@ def nested(depth: int) -> str:
         ('{"x": "\\ud800"}', "unpaired"),
         ('{"\\udfff": 1}', "unpaired"),
         ('"\\ud83d"', "unpaired"),
+        ('{"x": "a\\u0000b"}', "NUL"),  # PostgreSQL refused it: the sandbox answered 503
+        ('{"a\\u0000": 1}', "NUL"),
         ("{not json", "Expecting property name"),
     ],
 )

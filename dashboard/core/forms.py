@@ -106,11 +106,14 @@ def _float(text: str) -> float:
 
 
 def _check_strings(value: Any) -> None:
-    """Lone surrogates ("\\ud800") parse, but no UTF-8 page, database or API can carry them."""
+    """Lone surrogates ("\\ud800") parse, but no UTF-8 page, database or API can carry them;
+    PostgreSQL cannot store "\\u0000"."""
     items = value.items() if isinstance(value, dict) else enumerate(value)
     for key, item in items:
         for text in (key, item):
             if isinstance(text, str):
+                if "\x00" in text:
+                    raise JsonError("it has a \\u0000 (NUL) character, which cannot be stored")
                 try:
                     text.encode("utf-8")
                 except UnicodeEncodeError:
@@ -125,7 +128,7 @@ def loads(text: str, *, max_depth: int = JSON_MAX_DEPTH) -> Any:
     """`json.loads` for text a person typed: raises JsonError (a ValueError) with a plain
     reason for invalid JSON, nesting deeper than `max_depth` (which would otherwise end in a
     RecursionError somewhere between here and the page showing it), NaN and Infinity (not
-    JSON; PostgreSQL and AWS refuse them) and unpaired surrogate escapes."""
+    JSON; PostgreSQL and AWS refuse them), unpaired surrogate escapes and NUL characters."""
     if _depth(text) > max_depth:
         raise JsonError(f"it is nested more than {max_depth} levels deep")
     try:
