@@ -74,24 +74,10 @@ def model_field(
 # Deeper than anyone types by hand; far below what json, botocore's serializer and validator,
 # the database and the templates (all recursive) can take.
 JSON_MAX_DEPTH = 64
-# A string token (escapes included) or a bracket: enough to measure nesting without parsing.
-_JSON_TOKENS = regex.compile(r'"(?:[^"\\]++|\\.)*+"|[\[\]{}]')
 
 
 class JsonError(ValueError):
     """Text that is not JSON this console can send (the message says why, in words)."""
-
-
-def _depth(text: str) -> int:
-    deepest = depth = 0
-    for match in _JSON_TOKENS.finditer(text):
-        token = match.group()
-        if token in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif token in "]}":
-            depth -= 1
-    return deepest
 
 
 def _constant(name: str) -> Any:
@@ -105,23 +91,34 @@ def _float(text: str) -> float:
     return value
 
 
-def _check_strings(value: Any) -> None:
+def _check_text(text: str) -> None:
     """Lone surrogates ("\\ud800") parse, but no UTF-8 page, database or API can carry them;
     PostgreSQL cannot store "\\u0000"."""
-    items = value.items() if isinstance(value, dict) else enumerate(value)
-    for key, item in items:
-        for text in (key, item):
-            if isinstance(text, str):
-                if "\x00" in text:
-                    raise JsonError("it has a \\u0000 (NUL) character, which cannot be stored")
-                try:
-                    text.encode("utf-8")
-                except UnicodeEncodeError:
-                    raise JsonError(
-                        "it has an unpaired \\u surrogate escape (not a character)"
-                    ) from None
-        if isinstance(item, dict | list):
-            _check_strings(item)  # at most JSON_MAX_DEPTH levels: checked before parsing
+    if "\x00" in text:
+        raise JsonError("it has a \\u0000 (NUL) character, which cannot be stored")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise JsonError("it has an unpaired \\u surrogate escape (not a character)") from None
+
+
+def _check_value(value: Any, max_depth: int) -> None:
+    """Nesting depth and strings of a parsed value, without recursion (it may be deep)."""
+    too_deep = JsonError(f"it is nested more than {max_depth} levels deep")
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            _check_text(item)
+        elif isinstance(item, dict | list):
+            if depth >= max_depth:
+                raise too_deep
+            if isinstance(item, dict):
+                for key in item:
+                    _check_text(key)
+                stack.extend((v, depth + 1) for v in item.values())
+            else:
+                stack.extend((v, depth + 1) for v in item)
 
 
 def loads(text: str, *, max_depth: int = JSON_MAX_DEPTH) -> Any:
@@ -129,20 +126,15 @@ def loads(text: str, *, max_depth: int = JSON_MAX_DEPTH) -> Any:
     reason for invalid JSON, nesting deeper than `max_depth` (which would otherwise end in a
     RecursionError somewhere between here and the page showing it), NaN and Infinity (not
     JSON; PostgreSQL and AWS refuse them), unpaired surrogate escapes and NUL characters."""
-    if _depth(text) > max_depth:
-        raise JsonError(f"it is nested more than {max_depth} levels deep")
     try:
         value = json.loads(text, parse_constant=_constant, parse_float=_float)
     except JsonError:
         raise
-    except RecursionError:  # cannot happen after the depth check; never a 500 if it does
+    except RecursionError:  # json's own limit (~1000 levels), far beyond max_depth anyway
         raise JsonError(f"it is nested more than {max_depth} levels deep") from None
     except ValueError as exc:
         raise JsonError(str(exc)) from None
-    if isinstance(value, str):
-        _check_strings([value])
-    elif isinstance(value, dict | list):
-        _check_strings(value)
+    _check_value(value, max_depth)
     return value
 
 
