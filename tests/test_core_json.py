@@ -83,7 +83,6 @@ def test_every_form_that_takes_json_refuses_it(bad):
     assert reason in str(_errors(form).get("action"))
 
 
-
 def test_an_unterminated_string_full_of_escaped_quotes_is_refused():
     # The depth was first measured by a tokenizer that rescanned the text from every quote:
     # quadratic (16 s for these 40 kB). It is now measured on the parsed value.
