@@ -211,3 +211,16 @@ def test_bulk_with_an_id_no_url_can_hold_reports_it_without_a_link(
     )
     assert response.status_code == 200
     assert "0 of 1 task set to Canceled." in response.content.decode()
+
+
+def test_csv_export_cells_cannot_run_as_spreadsheet_formulas(viewer_client, space):
+    titles = ['=HYPERLINK("https://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "Plain"]
+    for title in titles:
+        _make(space, 1, title=title)
+    response = viewer_client.get(_url(space, "export.csv"))
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    shown = {r["title"] for r in rows}
+    assert shown == {"'" + t for t in titles[:4]} | {"Plain"}
+    # The JSON export keeps the titles as they are: it is data, not a spreadsheet.
+    data = json.loads(b"".join(viewer_client.get(_url(space, "export.json")).streaming_content))
+    assert {t["title"] for t in data} == set(titles)

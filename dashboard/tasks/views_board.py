@@ -234,6 +234,21 @@ def _bulk_one(
 # --- export -----------------------------------------------------------------------------------
 
 
+# A cell starting with one of these runs as a formula when the file is opened in a
+# spreadsheet; titles and references come from agents, tickets and people (OWASP: CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _csv_row(task: dict[str, Any]) -> dict[str, Any]:
+    return {k: _cell(v) for k, v in _row(task).items()}
+
+
 def _row(task: dict[str, Any]) -> dict[str, Any]:
     reference = task.get("reference") or {}
     return {
@@ -267,11 +282,11 @@ def _csv_stream(first: list[dict[str, Any]], rest: Iterator[dict[str, Any]]) -> 
         return text
 
     for task in first:
-        writer.writerow(_row(task))
+        writer.writerow(_csv_row(task))
     yield flush()
     try:
         for task in rest:
-            writer.writerow(_row(task))
+            writer.writerow(_csv_row(task))
             if buffer.tell() > 16384:
                 yield flush()
     except errors.AwsError as exc:
