@@ -20,6 +20,18 @@ CONTROL_MESSAGE = (
 )
 
 
+class LfCharField(forms.CharField):
+    """A CharField whose line breaks are LF: browsers send a textarea's as CRLF, which would
+    count twice against the length limit (a prefilled 9,900-character text coming back as
+    10,100) and reach AWS as typed by no one."""
+
+    def to_python(self, value: Any) -> Any:
+        value = super().to_python(value)
+        if isinstance(value, str) and "\r" in value:
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
+        return value
+
+
 def model_validator(constraint: Constraint) -> Any:
     def check(value: Any) -> None:
         problems = constraint.errors(value)
@@ -60,7 +72,7 @@ def model_field(
             choices.insert(0, ("", "—"))
         return forms.ChoiceField(choices=choices, **kwargs)
     # max_length gives the browser's own limit; strip=False keeps what AWS would see.
-    return forms.CharField(
+    return LfCharField(
         max_length=constraint.max,
         min_length=constraint.min if is_required else None,
         strip=True,

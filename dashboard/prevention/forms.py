@@ -15,7 +15,7 @@ import regex
 from django import forms
 
 from dashboard.aws.model import input_constraint
-from dashboard.core.forms import model_validator, read_json
+from dashboard.core.forms import LfCharField, model_validator, read_json
 
 from . import schedule
 
@@ -88,7 +88,7 @@ class RecommendationStatusForm(SeenForm):
 class ContextForm(SeenForm):
     """Send a recommendation back to the agent with more context (UPDATE_IN_PROGRESS)."""
 
-    additional_context = forms.CharField(
+    additional_context = LfCharField(
         label="What should the agent take into account?",
         max_length=CONTEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 4}),
