@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 
@@ -224,3 +225,19 @@ def test_csv_export_cells_cannot_run_as_spreadsheet_formulas(viewer_client, spac
     # The JSON export keeps the titles as they are: it is data, not a spreadsheet.
     data = json.loads(b"".join(viewer_client.get(_url(space, "export.json")).streaming_content))
     assert {t["title"] for t in data} == set(titles)
+
+
+@pytest.mark.parametrize(
+    ("query", "notice"),
+    [
+        ("primary=not%20a%20task!", "Ignored primary task 'not a task!': not a task id."),
+        ("created_after=2026-02-01&created_before=2026-01-01", None),
+    ],
+)
+def test_filters_the_api_would_refuse_are_dropped_with_a_notice(
+    viewer_client, space, tasks, query, notice
+):
+    response = viewer_client.get(_url(space) + "?" + query)
+    assert response.status_code == 200  # was the ValidationException page for primary
+    if notice:
+        assert notice in html.unescape(response.content.decode())
