@@ -241,3 +241,21 @@ def test_filters_the_api_would_refuse_are_dropped_with_a_notice(
     assert response.status_code == 200  # was the ValidationException page for primary
     if notice:
         assert notice in html.unescape(response.content.decode())
+
+
+def test_bulk_cancel_without_javascript_asks_first(operator_client, space, tasks):
+    """With htmx the browser confirms (hx-confirm); a plain post must not cancel at once."""
+    picked = [f"{t['taskId']}:{t['version']}" for t in tasks[:2]]
+    response = operator_client.post(_url(space, "bulk/"), {"target": "CANCELED", "task": picked})
+    assert response.status_code == 200
+    body = html.unescape(response.content.decode())
+    assert "Cancel 2 tasks?" in body
+    for t in tasks[:2]:
+        assert t["title"] in body
+        assert aws_tasks.get_task(space["agentSpaceId"], t["taskId"])["status"] != "CANCELED"
+    assert body.count('name="task"') == 2 and 'name="confirm" value="1"' in body
+    confirmed = {"target": "CANCELED", "task": picked, "confirm": "1"}
+    response = operator_client.post(_url(space, "bulk/"), confirmed)
+    assert response.status_code == 302
+    for t in tasks[:2]:
+        assert aws_tasks.get_task(space["agentSpaceId"], t["taskId"])["status"] == "CANCELED"

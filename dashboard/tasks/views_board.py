@@ -40,6 +40,8 @@ EXPORT_PAGE_SIZE = 1000  # the API's maximum: fewest calls for a full export
 SERVICE = "devops-agent"
 # Targets a person may pick for several tasks at once (the API changes status only).
 BULK_TARGETS = ["PENDING_START", "CANCELED", "SKIPPED"]
+# Changes that cannot be undone: asked again before they are made (as for one task).
+CONFIRM_TARGETS = ("CANCELED",)
 EXPORT_COLUMNS = [
     "taskId",
     "title",
@@ -182,6 +184,9 @@ def bulk_status(request: HttpRequest, space_id: str) -> HttpResponse:
         messages.error(request, "Choose the status to set.")
     elif not selection:
         messages.error(request, "Select at least one task.")
+    elif target in CONFIRM_TARGETS and not request.htmx and request.POST.get("confirm") != "1":
+        # htmx asks in the browser (hx-confirm); a plain post asks with a page of its own.
+        return _bulk_confirm(request, space_id, target, request.POST.getlist("task"))
     else:
         for task_id, seen in selection:
             results.append(_bulk_one(request, space_id, task_id, seen, target))
@@ -197,6 +202,27 @@ def bulk_status(request: HttpRequest, space_id: str) -> HttpResponse:
             if not r["ok"]:
                 messages.error(request, f"{r['title']}: {r['message']}")
     return redirect(reverse("tasks:board", kwargs={"space_id": space_id}))
+
+
+def _bulk_confirm(
+    request: HttpRequest, space_id: str, target: str, values: list[str]
+) -> HttpResponse:
+    picked = []
+    for value in values[: PAGE_SIZE * 2]:
+        task_id = value.partition(":")[0]
+        title = task_id
+        try:
+            title = aws_tasks.get_task(space_id, task_id)["title"]
+        except errors.AwsError:
+            pass  # the list still says which task; the change itself reports what fails
+        picked.append({"value": value, "title": title})
+    context = {"space_id": space_id, "target": target, "picked": picked}
+    context["space"] = {"agentSpaceId": space_id, "name": ""}
+    try:
+        context["space"] = aws_spaces.get_space(space_id)
+    except (errors.Throttled, errors.Unavailable):
+        pass
+    return render(request, "tasks/bulk_confirm.html", context)
 
 
 def _bulk_one(
