@@ -100,6 +100,11 @@ def test_missing_and_malformed_assets_are_404(viewer_client, space):
     assert viewer_client.get(base(space) + "bad%20id/").status_code == 404
     asset = make(space)
     assert viewer_client.get(base(space) + asset["assetId"] + "/?version=x").status_code == 404
+    for odd in ("\u00b2", "9" * 5000):  # were a ValueError from int(): a 500
+        assert (
+            viewer_client.get(base(space) + asset["assetId"] + "/", {"version": odd}).status_code
+            == 404
+        )
     assert viewer_client.get(base(space) + asset["assetId"] + "/?version=9").status_code == 404
     assert viewer_client.get(base(space) + asset["assetId"] + "/file/?path=../x").status_code == 404
 

@@ -154,6 +154,22 @@ def test_a_long_spec_is_cut_to_fit_the_description(operator_client, sid):
     assert operator_client.post(form["action"], form["data"]).status_code == 302
 
 
+def test_a_long_prefilled_description_posted_back_by_a_browser_still_fits(operator_client, sid):
+    """Browsers send a textarea's line breaks as CRLF: the prefilled description, cut to fit
+    10,000 characters with LF, came back longer than that and the untouched form was refused."""
+    rec = make_rec(sid)
+    set_spec(sid, rec["recommendationId"], "## Steps\n" + "step\n" * 5000)
+    url = f"/spaces/{sid}/tasks/new/?recommendation={rec['recommendationId']}"
+    form = _create_form(operator_client, url)
+    sent = form["data"]["description"].replace("\n", "\r\n")
+    assert len(sent) > 10_000
+    response = operator_client.post(form["action"], {**form["data"], "description": sent})
+    assert response.status_code == 302
+    task_id = response["Location"].rstrip("/").rsplit("/", 1)[1]
+    stored = aws_tasks.get_task(sid, task_id)["description"]
+    assert stored == form["data"]["description"] and "\r" not in stored
+
+
 def test_a_viewer_cannot_start_a_task(viewer_client, sid):
     rec = make_rec(sid)
     response = viewer_client.get(

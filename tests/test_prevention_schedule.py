@@ -70,6 +70,13 @@ def test_it_accepts_and_reads_valid_expressions(expression, reading):
         ("cron(? 9 * * ? *)", "? is only allowed in day-of-month or day-of-week"),
         ("cron(L 9 * * ? *)", "minutes: 'L' is not a value"),
         ("rate(" + "1" * 300 + " days)", "at most 256 characters"),
+        # Characters str.isdigit() takes for digits but int() does not (were a ValueError: a
+        # 500 on the form and the live check), and digits of other scripts AWS refuses.
+        ("rate(\u00b2 days)", "must be a whole number"),
+        ("rate(\u0661\u0662 days)", "must be a whole number"),
+        ("cron(0 0 \u00b2 * ? *)", "day-of-month: '\u00b2' is not a value"),
+        ("cron(0 0 ? * \u00b2L *)", "day-of-week: '\u00b2' is not a value"),
+        ("cron(0 0 ? * 2#\u00b2 *)", "the week must be 1 to 5"),
     ],
 )
 def test_it_refuses_invalid_expressions_saying_why(expression, says):
@@ -102,6 +109,13 @@ def test_a_rate_runs_every_interval_from_its_anchor():
 )
 def test_the_next_cron_run(expression, expected):
     assert schedule.next_run(expression, AT) == expected
+
+
+@pytest.mark.parametrize("expression", ["rate(9999999999 days)", "rate(99999999999999 minutes)"])
+def test_a_rate_beyond_the_calendar_has_no_next_run(expression):
+    # Was an OverflowError on every page that shows the trigger's next run.
+    assert schedule.next_run(expression, AT) is None
+    assert schedule.next_run(expression, AT, anchor=AT - dt.timedelta(days=1)) is None
 
 
 def test_an_invalid_expression_has_no_next_run():

@@ -189,6 +189,13 @@ def test_unknown_and_malformed_ids_are_404(viewer_client, sid):
     assert viewer_client.get(f"/spaces/{sid}/recommendations/bad%20id!/").status_code == 404
 
 
+@pytest.mark.parametrize("version", ["x", "0", "-1", "\u00b2", "\u0661", "9" * 5000, "99"])
+def test_a_malformed_or_unknown_version_is_404(viewer_client, sid, version):
+    rec = make_rec(sid)  # "²" and 5000 digits were a ValueError from int(): a 500
+    response = viewer_client.get(rec_page(sid, rec["recommendationId"]), {"version": version})
+    assert response.status_code == 404
+
+
 # --- XSS: the spec is untrusted agent output -----------------------------------------------------
 
 PAYLOADS = [
@@ -487,6 +494,46 @@ def test_a_conflict_keeps_the_typed_context_to_reapply(operator_client, sid):
     assert reapply["data"]["additional_context"] == typed
     response = operator_client.post(reapply["action"], reapply["data"])
     assert response.status_code == 302
+    assert aws.get_recommendation(sid, rec["recommendationId"])["additionalContext"] == typed
+
+
+@pytest.mark.parametrize("headers", [{}, HX])
+@pytest.mark.parametrize("fails", ["get_recommendation", "update_recommendation"])
+@pytest.mark.parametrize(
+    "error",
+    [
+        errors.Throttled("AWS is throttling requests.", code="ThrottlingException"),
+        errors.Unavailable("AWS did not answer.", code="InternalServerException"),
+        errors.AccessDenied("Not allowed.", code="AccessDeniedException"),
+    ],
+)
+def test_a_busy_or_refusing_aws_keeps_the_typed_context(
+    operator_client, sid, monkeypatch, headers, fails, error
+):
+    """The re-read before the write fails as often as the write: either way the text a
+    person typed comes back in the form, with what went wrong (it was an error page)."""
+    rec = make_rec(sid)
+    form = form_with_button(
+        text(operator_client.get(context_url(sid, rec["recommendationId"]))),
+        "Send back to the agent",
+    )
+
+    def refuse(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(aws, fails, refuse)
+    typed = "Only during the Tuesday <window>."
+    data = {**form["data"], "additional_context": typed}
+    response = operator_client.post(form["action"], data, headers=headers)
+    assert response.status_code == error.status
+    body = text(response)
+    assert error.message in body
+    again = form_with_button(body, "Send back to the agent")
+    assert again["data"]["additional_context"] == typed
+    assert again["data"]["version"] == form["data"]["version"]
+    assert again["data"]["seen_status"] == form["data"]["seen_status"]
+    monkeypatch.undo()
+    assert operator_client.post(again["action"], again["data"]).status_code == 302
     assert aws.get_recommendation(sid, rec["recommendationId"])["additionalContext"] == typed
 
 

@@ -117,6 +117,7 @@ def test_a_trigger_can_carry_its_action_as_json(admin_client, sid):
         ("cron(0 9 ? *)", "has 6 fields"),
         ("every monday", "Start with rate(...) or cron(...)"),
         ("", "This field is required."),
+        ("rate(\u00b2 days)", "whole number of 1 or more"),  # was a ValueError: a 500
     ],
 )
 def test_bad_expressions_are_refused_before_aws_and_the_form_is_kept(
@@ -148,6 +149,46 @@ def test_other_fields_are_checked_too(admin_client, sid, calls, extra, field, me
     body = response.content.decode()
     assert re.search(rf'<ul class="errorlist"[^>]*>(?:(?!</ul>).)*{re.escape(message)}', body, re.S)
     assert "CreateTrigger" not in calls
+
+
+DEEP = '{"actionType": "create:task", "task": {"agent": "custom:a"}, "x": ' + "[" * 9000
+DEEP += "]" * 9000 + "}"
+SURROGATE = '{"actionType": "create:task", "task": {"agent": "custom:a"}, "note": "\\ud800"}'
+
+
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        (DEEP, "nested more than 64 levels deep"),  # was a RecursionError: a 500
+        (SURROGATE, "unpaired"),  # was created, and its page a UnicodeEncodeError
+        (SURROGATE.replace('"\\ud800"', "NaN"), "NaN is not a JSON number"),  # was a 503
+        (SURROGATE.replace('"\\ud800"', "1e999"), "too large a number"),
+    ],
+)
+def test_action_json_that_nothing_downstream_can_carry_is_refused_and_kept(
+    admin_client, sid, calls, action, message
+):
+    response = admin_client.post(_new(sid), _form(agent="", action_json=action))
+    assert response.status_code == 400
+    body = response.content.decode()
+    error = re.search(r'<ul class="errorlist" id="id_action_json_error">(.*?)</ul>', body, re.S)
+    assert error and message in error.group(1)
+    assert action[-60:].replace('"', "&quot;") in body  # the typed text is still there
+    assert "CreateTrigger" not in calls
+
+
+def test_a_refused_create_keeps_what_was_typed(admin_client, sid, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise errors.AccessDenied(
+            "The role may not call CreateTrigger.", code="AccessDeniedException"
+        )
+
+    monkeypatch.setattr(aws, "create_trigger", refuse)
+    response = admin_client.post(_new(sid), _form(agent="custom:keep-me"))
+    assert response.status_code == 403
+    body = text(response)
+    assert "The role may not call CreateTrigger." in body
+    assert 'value="custom:keep-me"' in body and 'value="cron(0 9 ? * MON-FRI *)"' in body
 
 
 def test_aws_field_errors_land_next_to_the_field(admin_client, sid, monkeypatch):
@@ -259,3 +300,32 @@ def test_it_returns_403_for_non_admins(request, sid, who):
     assert client.post(base + "delete/", seen).status_code == 403
     assert aws.get_trigger(sid, made["triggerId"])["status"] == "Active"
     assert len(aws.list_triggers(sid)["triggers"]) == 1
+
+
+def test_odd_digits_in_the_live_check_are_a_problem_not_a_500(viewer_client, sid):
+    bad = viewer_client.get(f"/spaces/{sid}/triggers/check/", {"expression": "cron(0 0 ² * ? *)"})
+    assert bad.status_code == 200
+    assert "day-of-month: &#x27;²&#x27; is not a value" in bad.content.decode()
+
+
+def test_a_trigger_whose_next_run_is_beyond_the_calendar_still_shows(viewer_client, sid):
+    made = _make(sid, "rate(9999999999 days)")
+    assert viewer_client.get(f"/spaces/{sid}/triggers/").status_code == 200
+    assert viewer_client.get(f"/spaces/{sid}/triggers/{made['triggerId']}/").status_code == 200
+
+
+def test_the_same_form_sent_twice_creates_one_trigger(admin_client, sid):
+    page = admin_client.get(_new(sid)).content.decode()
+    token = re.search(r'name="client_token" value="([^"]+)"', page)
+    assert token
+    data = _form(client_token=token.group(1))
+    first = admin_client.post(_new(sid), data)
+    again = admin_client.post(_new(sid), data)  # a double click, or a retry after a 5xx
+    assert first.status_code == again.status_code == 302
+    assert first["Location"] == again["Location"]
+    assert len(aws.list_triggers(sid)["triggers"]) == 1
+    # Another form (another token) is another trigger.
+    other = re.search(r'name="client_token" value="([^"]+)"', admin_client.get(_new(sid)).text)
+    assert other and other.group(1) != token.group(1)
+    admin_client.post(_new(sid), _form(client_token=other.group(1)))
+    assert len(aws.list_triggers(sid)["triggers"]) == 2

@@ -455,3 +455,16 @@ async def test_a_reconnecting_page_subscribes_to_every_journal(sockets, viewer_c
         live.task_key(sid, task["taskId"]),
         live.journal_key(sid, current["executionId"]),
     }
+
+
+async def test_a_message_nested_too_deep_is_ignored_and_the_socket_stays(
+    sockets, viewer_client, space
+):
+    sid = space["agentSpaceId"]
+    task = await sync_to_async(create)(sid, fate="complete")
+    page = await sockets(task_path(sid, task["taskId"]), viewer_client)
+    await settle([page], live.task_key(sid, task["taskId"]))
+    await page.send_to(text_data="[" * 100_000)  # was a RecursionError: the consumer died
+    await page.send_to(text_data='{"journal": "\\ud800"}')
+    assert await page.receive_nothing(timeout=0.5)
+    assert not page.future.done()

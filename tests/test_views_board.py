@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 
@@ -175,3 +176,86 @@ def test_counts_come_from_the_board_watch_while_it_polls(viewer_client, space, t
     store.release_lease(key, "poller-token")
     body = viewer_client.get(_url(space)).content.decode()
     assert "5 tasks" in body and listed  # nobody polls: counted afresh
+
+
+def test_a_stale_page_link_starts_again_from_the_first_page(viewer_client, space, tasks):
+    for token in ("not-a-token", "x" * 5000):
+        response = viewer_client.get(_url(space) + f"?next={token}&priority=HIGH")
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert "That page link no longer works; showing the first page." in body
+        assert body.count('class="task-row') == 2  # the filter is kept
+
+
+@pytest.mark.parametrize("version", ["²", "9" * 5000, "-1", "x"])
+def test_bulk_with_a_malformed_selection_changes_nothing_and_says_so(
+    operator_client, space, tasks, version
+):
+    task = tasks[0]
+    response = operator_client.post(
+        _url(space, "bulk/"),
+        {"target": "CANCELED", "task": [f"{task['taskId']}:{version}"]},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "0 of 1 task set to Canceled." in body and "garbled" in body
+    assert aws_tasks.get_task(space["agentSpaceId"], task["taskId"])["status"] != "CANCELED"
+
+
+@pytest.mark.parametrize("selected", ["a/b:1", "../x:2", "?:3"])
+def test_bulk_with_an_id_no_url_can_hold_reports_it_without_a_link(
+    operator_client, space, tasks, selected
+):
+    response = operator_client.post(
+        _url(space, "bulk/"), {"target": "CANCELED", "task": [selected]}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    assert "0 of 1 task set to Canceled." in response.content.decode()
+
+
+def test_csv_export_cells_cannot_run_as_spreadsheet_formulas(viewer_client, space):
+    titles = ['=HYPERLINK("https://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "Plain"]
+    for title in titles:
+        _make(space, 1, title=title)
+    response = viewer_client.get(_url(space, "export.csv"))
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    shown = {r["title"] for r in rows}
+    assert shown == {"'" + t for t in titles[:4]} | {"Plain"}
+    # The JSON export keeps the titles as they are: it is data, not a spreadsheet.
+    data = json.loads(b"".join(viewer_client.get(_url(space, "export.json")).streaming_content))
+    assert {t["title"] for t in data} == set(titles)
+
+
+@pytest.mark.parametrize(
+    ("query", "notice"),
+    [
+        ("primary=not%20a%20task!", "Ignored primary task 'not a task!': not a task id."),
+        ("created_after=2026-02-01&created_before=2026-01-01", None),
+    ],
+)
+def test_filters_the_api_would_refuse_are_dropped_with_a_notice(
+    viewer_client, space, tasks, query, notice
+):
+    response = viewer_client.get(_url(space) + "?" + query)
+    assert response.status_code == 200  # was the ValidationException page for primary
+    if notice:
+        assert notice in html.unescape(response.content.decode())
+
+
+def test_bulk_cancel_without_javascript_asks_first(operator_client, space, tasks):
+    """With htmx the browser confirms (hx-confirm); a plain post must not cancel at once."""
+    picked = [f"{t['taskId']}:{t['version']}" for t in tasks[:2]]
+    response = operator_client.post(_url(space, "bulk/"), {"target": "CANCELED", "task": picked})
+    assert response.status_code == 200
+    body = html.unescape(response.content.decode())
+    assert "Cancel 2 tasks?" in body
+    for t in tasks[:2]:
+        assert t["title"] in body
+        assert aws_tasks.get_task(space["agentSpaceId"], t["taskId"])["status"] != "CANCELED"
+    assert body.count('name="task"') == 2 and 'name="confirm" value="1"' in body
+    confirmed = {"target": "CANCELED", "task": picked, "confirm": "1"}
+    response = operator_client.post(_url(space, "bulk/"), confirmed)
+    assert response.status_code == 302
+    for t in tasks[:2]:
+        assert aws_tasks.get_task(space["agentSpaceId"], t["taskId"])["status"] == "CANCELED"

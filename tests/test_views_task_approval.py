@@ -270,3 +270,39 @@ def test_an_unknown_approval_is_said_in_the_form(operator_client, space):
     response = operator_client.post(url, {"action": "APPROVED"})
     assert response.status_code == 404
     assert "This approval no longer exists" in text(response)
+
+
+@pytest.mark.parametrize("headers", [{}, HX])
+@pytest.mark.parametrize("fails", ["get_task", "list_journal", "answer_approval"])
+@pytest.mark.parametrize(
+    "error",
+    [
+        errors.Throttled("AWS is throttling requests.", code="ThrottlingException"),
+        errors.AccessDenied("Not allowed.", code="AccessDeniedException"),
+    ],
+)
+def test_a_busy_or_refusing_aws_keeps_the_typed_reason(
+    operator_client, space, waiting, monkeypatch, headers, fails, error
+):
+    """The reads before the answer fail as often as the answer: the form comes back with the
+    reason as typed and what went wrong (it was the error page, and the reason was lost)."""
+    task, _execution, _request = waiting
+    form = form_with_button(text(operator_client.get(_page(space, task))), "Approve")
+
+    def refuse(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(aws_tasks, fails, refuse)
+    data = {**form["data"], "action": "APPROVED", "reason": "Change window <now>"}
+    response = operator_client.post(form["action"], data, headers=headers)
+    assert response.status_code == error.status
+    body = text(response)
+    assert error.message in body
+    assert ">Change window &lt;now&gt;</textarea>" in response.content.decode()
+    again = form_with_button(body, "Approve")
+    assert again["data"]["task"] == task["taskId"] and again["data"]["execution"]
+    monkeypatch.undo()
+    assert (
+        aws_tasks.get_task(space["agentSpaceId"], task["taskId"])["status"]
+        == "PENDING_CUSTOMER_APPROVAL"
+    )

@@ -3,6 +3,8 @@ one creates the task and opens its page, and a busy AWS keeps what the person ty
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import override_settings
 
@@ -141,6 +143,22 @@ def test_throttling_keeps_what_the_user_typed(operator_client, space):
     assert AuditEntry.objects.get(operation="CreateBacklogTask").outcome == AuditEntry.FAILED
 
 
+def test_a_refused_create_keeps_what_the_user_typed(operator_client, space, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise errors.AccessDenied(
+            "The role may not call CreateBacklogTask.", code="AccessDeniedException"
+        )
+
+    monkeypatch.setattr(aws_tasks, "create_task", refuse)
+    typed = {**VALID, "title": "My carefully typed title", "description": "Three paragraphs…"}
+    response = operator_client.post(_url(space), typed)
+    assert response.status_code == 403
+    body = text(response)
+    assert "The role may not call CreateBacklogTask. Your task was not created." in body
+    assert 'value="My carefully typed title"' in body
+    assert "Three paragraphs…</textarea>" in body
+
+
 def test_aws_field_errors_land_next_to_the_field(operator_client, space, monkeypatch):
     def invalid(*args, **kwargs):
         raise errors.ValidationFailed(
@@ -160,3 +178,19 @@ def test_a_space_that_does_not_exist_is_a_friendly_404(operator_client, db):
     assert "Traceback" not in response.content.decode()
     response = operator_client.post("/spaces/no-such-space/tasks/new/", VALID)
     assert response.status_code == 404
+
+
+def test_the_same_form_sent_twice_creates_one_task(operator_client, space):
+    page = operator_client.get(_url(space)).content.decode()
+    token = re.search(r'name="client_token" value="([^"]+)"', page)
+    assert token
+    data = {**VALID, "client_token": token.group(1)}
+    first = operator_client.post(_url(space), data)
+    again = operator_client.post(_url(space), data)  # a double click, or a retry after a 5xx
+    assert first.status_code == again.status_code == 302
+    assert first["Location"] == again["Location"]
+    assert len(_all(space)) == 1
+    other = re.search(r'name="client_token" value="([^"]+)"', operator_client.get(_url(space)).text)
+    assert other and other.group(1) != token.group(1)
+    operator_client.post(_url(space), {**VALID, "client_token": other.group(1)})
+    assert len(_all(space)) == 2

@@ -4,7 +4,6 @@ anything (ids by their patterns, texts by their lengths, enums by their values).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from typing import Any
 
@@ -13,7 +12,7 @@ from django.utils import timezone
 
 from dashboard.aws import agentcore_memory as memory_api
 from dashboard.aws.model import operation_model, shape_constraint
-from dashboard.core.forms import model_validator
+from dashboard.core.forms import model_validator, read_json
 
 SERVICE = memory_api.SERVICE
 
@@ -119,15 +118,7 @@ class EventForm(forms.Form):
         text = self.cleaned_data["blob"].strip()
         if not text:
             return None
-        try:
-            return json.loads(text)
-        except ValueError as exc:
-            raise forms.ValidationError(f"This is not valid JSON: {exc}.") from None
-        except RecursionError:
-            # json raises this (not ValueError) for arrays/objects nested thousands deep.
-            raise forms.ValidationError(
-                "This JSON is nested too deeply to be read: flatten it."
-            ) from None
+        return read_json(text)
 
     def clean_timestamp(self) -> dt.datetime:
         value = self.cleaned_data.get("timestamp")

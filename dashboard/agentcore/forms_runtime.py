@@ -4,13 +4,13 @@ that parses when its content type says JSON."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
 
 from dashboard.aws import agentcore_runtime as runtime_api
 from dashboard.aws.model import input_constraint
+from dashboard.core.forms import loads as loads_json
 from dashboard.core.forms import model_field, model_validator
 
 SERVICE = runtime_api.SERVICE
@@ -134,7 +134,7 @@ class InvokeForm(TargetForm):
         content_type = data.get("content_type") or ""
         if payload is not None and is_json_type(content_type):
             try:
-                json.loads(payload)
+                loads_json(payload)
             except ValueError as exc:
                 self.add_error(
                     "payload",

@@ -180,8 +180,12 @@ def create_trigger(
     expression: str,
     action: Any,
     status: str = "",
+    client_token: str = "",
 ) -> dict[str, Any]:
+    """`client_token` (the form's): the same form sent twice creates one trigger."""
     params = trigger_create_params(space_id, trigger_type, expression, action, status)
+    if client_token:
+        params["clientToken"] = client_token
     return call(SERVICE, "CreateTrigger", **params)["trigger"]
 
 

@@ -96,13 +96,17 @@ def create_task(
     priority: str,
     description: str = "",
     reference: dict[str, str] | None = None,
+    client_token: str = "",
 ) -> dict[str, Any]:
+    """`client_token` (the form's): the same form sent twice creates one task."""
     params: dict[str, Any] = {
         "agentSpaceId": space_id,
         "taskType": task_type,
         "title": title,
         "priority": priority,
     }
+    if client_token:
+        params["clientToken"] = client_token
     if description:
         params["description"] = description
     if reference:

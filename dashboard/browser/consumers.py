@@ -16,7 +16,6 @@ session's group, and never logged.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from typing import Any
@@ -27,6 +26,7 @@ from django.utils.html import format_html
 from dashboard.aws import browser as aws_browser
 from dashboard.aws import executor
 from dashboard.aws.errors import AwsError, NotFound, ValidationFailed
+from dashboard.core.forms import loads as loads_json
 from dashboard.live import LiveConsumer
 from dashboard.live.consumers import BAD_KEY
 
@@ -144,8 +144,8 @@ class BrowserSessionConsumer(LiveConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """``{"live_view": "renew"}``: the page's viewer needs a fresh URL now."""
         try:
-            message = json.loads(text_data or "")
-        except (ValueError, RecursionError):  # RecursionError: nested thousands deep
+            message = loads_json(text_data or "")
+        except ValueError:  # also nesting too deep (the reader refuses it without recursion)
             return
         if not isinstance(message, dict) or message.get("live_view") != "renew":
             return

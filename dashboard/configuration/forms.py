@@ -7,8 +7,6 @@ Secrets (the IdP client secret) are PasswordInputs that never render a value bac
 
 from __future__ import annotations
 
-import json
-import math
 from typing import Any
 
 import regex
@@ -16,7 +14,7 @@ from django import forms
 
 from dashboard.aws.configuration import SERVICE
 from dashboard.aws.model import Constraint, service_model, shape_constraint
-from dashboard.core.forms import model_field, model_validator
+from dashboard.core.forms import model_field, model_validator, read_json
 
 PRIVATE_KEY = regex.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
 PEM_CERTIFICATE = regex.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", regex.S)
@@ -457,28 +455,11 @@ CONTENT_KINDS = [
 ]
 
 
-def _no_constant(name: str) -> Any:
-    # Python's json reads NaN and Infinity, which JSON (and so AWS) does not have.
-    raise ValueError(f"{name} is not a JSON value")
-
-
-def _finite(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"{text} is too large a number")
-    return number
-
-
 def _json_object(value: str) -> dict[str, Any] | None:
     text = (value or "").strip()
     if not text:
         return None
-    try:
-        parsed = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
-    except ValueError as exc:
-        raise forms.ValidationError(f"This is not valid JSON: {exc}.") from None
-    except RecursionError:
-        raise forms.ValidationError("This JSON is nested too deeply.") from None
+    parsed = read_json(text)
     if not isinstance(parsed, dict):
         raise forms.ValidationError('Give a JSON object, e.g. {"name": "…"}.')
     return parsed

@@ -65,7 +65,7 @@ def _version(request: HttpRequest) -> int | None:
     text = request.GET.get("version", "")
     if not text:
         return None
-    if not text.isdigit() or int(text) < 1:
+    if not (text.isascii() and text.isdigit() and len(text) <= 18) or int(text) < 1:
         raise Http404("No such version")
     return int(text)
 

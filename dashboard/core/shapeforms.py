@@ -65,7 +65,7 @@ from django import forms
 from dashboard.aws import errors
 from dashboard.aws.model import NOT_CREDENTIALS, Constraint, shape_constraint
 
-from .forms import model_validator
+from .forms import model_validator, read_json
 
 VARIANT = "_variant"
 ROWS = "_rows"
@@ -695,9 +695,10 @@ class ShapeForm(forms.Form):
             return items, True
         if node.kind == "json":
             try:
-                return json.loads(raw), True
-            except ValueError as exc:
-                self._error(path, f"This is not valid JSON: {exc}.")
+                return read_json(raw), True
+            except forms.ValidationError as exc:
+                for message in exc.messages:
+                    self._error(path, message)
                 return None, False
         if node.constraint is not None:
             try:

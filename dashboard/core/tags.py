@@ -83,23 +83,49 @@ class Taggable:
 
 
 def card(
-    taggable: Taggable, ident: str, tags: dict[str, str], form: TagForm | None = None
+    taggable: Taggable,
+    ident: str,
+    tags: dict[str, str],
+    form: TagForm | None = None,
+    tags_error: str = "",
 ) -> dict[str, Any]:
     """The `tags_card` context of a resource page."""
     return {
         "tags": sorted(tags.items()),
+        "tags_error": tags_error,
         "form": form or TagForm(),
         "add_url": reverse(taggable.add_url, args=[ident]),
         "remove_url": reverse(taggable.remove_url, args=[ident]),
     }
 
 
-def _answer(request: HttpRequest, taggable: Taggable, ident: str, form: TagForm) -> HttpResponse:
+# What AWS may answer to TagResource that leaves the typed tag in the form, with its reason.
+_KEEP_TAG_ON = (
+    errors.ValidationFailed,
+    errors.QuotaExceeded,
+    errors.Conflict,
+    errors.AccessDenied,
+    errors.Throttled,
+    errors.Unavailable,
+)
+
+
+def _answer(
+    request: HttpRequest, taggable: Taggable, ident: str, form: TagForm, status: int = 200
+) -> HttpResponse:
     if request.htmx:
-        context = {"card": card(taggable, ident, taggable.tags(ident), form)}
-        return render(request, "includes/tags_card.html#content", context)
+        try:
+            context = {"card": card(taggable, ident, taggable.tags(ident), form)}
+        except (errors.AccessDenied, errors.Throttled, errors.Unavailable) as exc:
+            if not form.errors:
+                raise
+            # The form with what was typed matters more than the list: say why it is missing.
+            context = {"card": card(taggable, ident, {}, form, tags_error=exc.message)}
+        return render(request, "includes/tags_card.html#content", context, status=status)
     if form.errors:
-        return taggable.page(request, ident, form)
+        response = taggable.page(request, ident, form)
+        response.status_code = status
+        return response
     return redirect(reverse(taggable.detail_url, args=[ident]) + "#tags")
 
 
@@ -117,18 +143,17 @@ def add_view(taggable: Taggable) -> Callable[..., HttpResponse]:
                     request, SERVICE, "TagResource", arn, {"resourceArn": arn, "tags": tags}
                 ):
                     aws_tags.tag(arn, tags)
-            except errors.ValidationFailed as exc:
-                form.add_error(None, exc.message)
-            except errors.NotFound:
-                raise  # the resource is gone: its page says so
-            except errors.AwsError as exc:
-                # Throttled, unavailable, denied...: the card comes back with what was typed.
-                form.add_error(None, f"{exc.title}: {exc.message} The tag was not saved.")
+            except _KEEP_TAG_ON as exc:
+                retry = isinstance(exc, errors.Throttled | errors.Unavailable)
+                form.add_error(
+                    None, exc.message + (" The tag was not saved; submit again." if retry else "")
+                )
+                return _answer(request, taggable, ident, form, status=exc.status)
             else:
                 if not request.htmx:  # htmx shows the new tag in place; no stale message later
                     messages.success(request, f"Tag {form.cleaned_data['key']} saved.")
                 return _answer(request, taggable, ident, TagForm())
-        return _answer(request, taggable, ident, form)
+        return _answer(request, taggable, ident, form, status=400)
 
     return tag_add
 

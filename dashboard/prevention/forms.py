@@ -8,14 +8,14 @@ by EventBridge's rules (`schedule.py`) before anything is sent.
 
 from __future__ import annotations
 
-import json
+import uuid
 from typing import Any
 
 import regex
 from django import forms
 
 from dashboard.aws.model import input_constraint
-from dashboard.core.forms import model_validator
+from dashboard.core.forms import LfCharField, model_validator, read_json
 
 from . import schedule
 
@@ -44,6 +44,7 @@ CONTEXT_MAX = 10_000
 _ID = input_constraint(SERVICE, "GetRecommendation", "recommendationId")
 _REC_STATUS = input_constraint(SERVICE, "UpdateRecommendation", "status")
 _AGENT = regex.compile(r"custom:[A-Za-z0-9_.-]{1,128}")
+_TOKEN = regex.compile(r"[\x21-\x7E]{1,64}")  # CreateTrigger's clientToken
 
 
 def valid_id(value: str) -> bool:
@@ -87,7 +88,7 @@ class RecommendationStatusForm(SeenForm):
 class ContextForm(SeenForm):
     """Send a recommendation back to the agent with more context (UPDATE_IN_PROGRESS)."""
 
-    additional_context = forms.CharField(
+    additional_context = LfCharField(
         label="What should the agent take into account?",
         max_length=CONTEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -159,6 +160,18 @@ class TriggerForm(forms.Form):
     status = forms.ChoiceField(
         label="Status", choices=TRIGGER_STATUSES, initial="Active", widget=forms.RadioSelect
     )
+    # Sent again with a re-submitted form (a double click, a retry after AWS did not answer),
+    # so that creates one trigger, not two.
+    client_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("client_token", str(uuid.uuid4()))
+
+    def clean_client_token(self) -> str:
+        value = self.cleaned_data.get("client_token", "")
+        return value if _TOKEN.fullmatch(value) else ""  # an odd one: no idempotency, no error
 
     def clean_agent(self) -> str:
         value = self.cleaned_data.get("agent", "").strip()
@@ -172,10 +185,7 @@ class TriggerForm(forms.Form):
         text = self.cleaned_data.get("action_json", "").strip()
         if not text:
             return None
-        try:
-            value = json.loads(text)
-        except ValueError as exc:
-            raise forms.ValidationError(f"This is not valid JSON: {exc}.") from None
+        value = read_json(text)
         if not isinstance(value, dict) or not isinstance(value.get("actionType"), str):
             raise forms.ValidationError('Give a JSON object with an "actionType".')
         return value

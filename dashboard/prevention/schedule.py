@@ -42,6 +42,12 @@ EXAMPLES = (
 )
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also takes "²" (which int() refuses) and the digits
+    of other scripts (which AWS refuses)."""
+    return text.isascii() and text.isdigit()
+
+
 class ScheduleError(ValueError):
     """An expression AWS would refuse; the message says why in words."""
 
@@ -111,7 +117,7 @@ def _parse_rate(text: str) -> Schedule:
     if not found:
         raise ScheduleError("Write a rate as rate(value unit), for example rate(30 minutes).")
     value_text, unit = found.group(1), found.group(2).lower()
-    if not value_text.isdigit() or int(value_text) < 1:
+    if not _digits(value_text) or int(value_text) < 1:
         raise ScheduleError(
             f"The rate's value must be a whole number of 1 or more, not {value_text!r}."
         )
@@ -152,7 +158,7 @@ def _parse_cron(text: str) -> Schedule:
 
 
 def _number(field: _Field, text: str) -> int:
-    if text.isdigit():
+    if _digits(text):
         value = int(text)
     elif field.names and text in field.names:
         value = field.names.index(text) + field.low
@@ -173,7 +179,7 @@ def _check_field(index: int, field: _Field, part: str) -> None:
             raise ScheduleError(f"{field.name}: an empty item in {part!r}.")
         if "?" in item:
             raise ScheduleError(f"{field.name}: ? must stand alone.")
-        if index == DOM and (item in ("L", "LW") or re.fullmatch(r"\d{1,2}W", item)):
+        if index == DOM and (item in ("L", "LW") or re.fullmatch(r"[0-9]{1,2}W", item)):
             if item.endswith("W") and item != "LW":
                 _number(field, item[:-1])
             continue
@@ -185,12 +191,12 @@ def _check_field(index: int, field: _Field, part: str) -> None:
         if index == DOW and "#" in item:
             day, _, nth = item.partition("#")
             _number(field, day)
-            if not (nth.isdigit() and 1 <= int(nth) <= 5):
+            if not (_digits(nth) and 1 <= int(nth) <= 5):
                 raise ScheduleError(f"{field.name}: in {item!r} the week must be 1 to 5.")
             continue
         base, slash, step = item.partition("/")
         if slash:
-            if not (step.isdigit() and int(step) >= 1):
+            if not (_digits(step) and int(step) >= 1):
                 raise ScheduleError(f"{field.name}: the step in {item!r} must be 1 or more.")
         if base == "*":
             continue
@@ -260,11 +266,14 @@ def next_run(
     after = after.astimezone(dt.UTC)
     if schedule.kind == "rate":
         start = (anchor or after).astimezone(dt.UTC)
-        step = dt.timedelta(seconds=schedule.seconds)
         if start > after:
             return start
-        periods = int((after - start) / step) + 1
-        return start + periods * step
+        try:
+            step = dt.timedelta(seconds=schedule.seconds)
+            periods = int((after - start) / step) + 1
+            return start + periods * step
+        except OverflowError:  # rate(9999999999 days): no run before the calendar ends
+            return None
     return _next_cron(schedule.fields, after)
 
 
@@ -278,7 +287,7 @@ def _values(field: _Field, part: str) -> set[int]:
         elif "-" in base:
             first, last = base.split("-")
             low, high = _number(field, first), _number(field, last)
-        elif base.isdigit() or base in field.names:
+        elif _digits(base) or base in field.names:
             low = _number(field, base)
             high = field.high if step else low
         else:
@@ -297,7 +306,7 @@ def _day_matches(fields: tuple[str, ...], day: dt.date) -> bool:
                 return True
             if item == "LW" and day == _nearest_weekday(day.replace(day=last)):
                 return True
-            if item.endswith("W") and item[:-1].isdigit():
+            if item.endswith("W") and _digits(item[:-1]):
                 wanted = min(int(item[:-1]), last)
                 if day == _nearest_weekday(day.replace(day=wanted)):
                     return True

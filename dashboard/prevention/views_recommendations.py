@@ -117,7 +117,7 @@ def _version(request: HttpRequest) -> int | None:
     text = (request.GET.get("version") or "").strip()
     if not text:
         return None
-    if not text.isdigit() or int(text) < 1:
+    if not (text.isascii() and text.isdigit() and len(text) <= 18) or int(text) < 1:
         raise Http404("No such version")
     return int(text)
 
@@ -289,18 +289,54 @@ def change_status(request: HttpRequest, space_id: str, rec_id: str) -> HttpRespo
     return _done(request, space_id, updated, f"Recommendation “{updated['title']}” is now {word}.")
 
 
+# What AWS may answer to the re-read or the write of a send-back: the typed text comes back.
+KEEP_TEXT_ON = (errors.Throttled, errors.Unavailable, errors.AccessDenied)
+
+
+def _text_kept(
+    request: HttpRequest,
+    space_id: str,
+    rec_id: str,
+    form: ContextForm,
+    exc: errors.AwsError,
+    rec: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The send-back form again, with the text as typed and what AWS said. Without a fresh
+    read (`rec` None) the panel is drawn from what the person saw (the form's hidden fields),
+    so submitting again still carries the version and status they saw."""
+    message = exc.message
+    if isinstance(exc, errors.Throttled | errors.Unavailable):
+        message += " Nothing was sent; your text is still here, submit again."
+    elif isinstance(exc, errors.AccessDenied):
+        message += " Nothing was sent; your text is still here."
+    form.add_error(None, message)
+    if rec is None:
+        rec = {
+            "recommendationId": rec_id,
+            "title": "Recommendation",
+            "status": str(form.data.get("seen_status", "")),
+            "version": str(form.data.get("version", "")),
+        }
+    context = _actions_context(space_id, rec, context_form=form)
+    return _actions_response(request, context, status=exc.status)
+
+
 @require_http_methods(["GET", "POST"])
 @roles.role_required(roles.OPERATOR)
 def send_back(request: HttpRequest, space_id: str, rec_id: str) -> HttpResponse:
     """More context for the agent: the recommendation goes to UPDATE_IN_PROGRESS and comes
     back PROPOSED with a revised spec."""
     require_id(rec_id, "recommendation")
-    rec = aws_prevention.get_recommendation(space_id, rec_id)
     if request.method == "GET":
+        rec = aws_prevention.get_recommendation(space_id, rec_id)
         form = ContextForm(initial={"version": rec["version"], "seen_status": rec["status"]})
         return _actions_response(request, _actions_context(space_id, rec, context_form=form))
 
     form = ContextForm(request.POST)
+    try:
+        rec = aws_prevention.get_recommendation(space_id, rec_id)
+    except KEEP_TEXT_ON as exc:
+        return _text_kept(request, space_id, rec_id, form, exc)
     if not form.is_valid():
         context = _actions_context(space_id, rec, context_form=form)
         return _actions_response(request, context, status=400)
@@ -318,15 +354,13 @@ def send_back(request: HttpRequest, space_id: str, rec_id: str) -> HttpResponse:
                 space_id, rec_id, status="UPDATE_IN_PROGRESS", additional_context=text
             )
     except errors.Conflict as exc:
-        current = aws_prevention.get_recommendation(space_id, rec_id)
+        try:
+            current = aws_prevention.get_recommendation(space_id, rec_id)
+        except KEEP_TEXT_ON as again:
+            return _text_kept(request, space_id, rec_id, form, again)
         return _conflict(request, space_id, current, seen, change, exc.message)
-    except (errors.ValidationFailed, errors.Throttled, errors.Unavailable) as exc:
-        message = exc.message
-        if not isinstance(exc, errors.ValidationFailed):
-            message += " Nothing was sent; your text is still here, submit again."
-        form.add_error(None, message)
-        context = _actions_context(space_id, rec, context_form=form)
-        return _actions_response(request, context, status=exc.status)
+    except (errors.ValidationFailed, *KEEP_TEXT_ON) as exc:
+        return _text_kept(request, space_id, rec_id, form, exc, rec)
     return _done(
         request,
         space_id,

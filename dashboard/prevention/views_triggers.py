@@ -100,12 +100,16 @@ def trigger_create(request: HttpRequest, space_id: str) -> HttpResponse:
                     expression=data["expression"],
                     action=form.action(),
                     status=data["status"],
+                    client_token=data["client_token"],
                 )
         except (errors.ValidationFailed, errors.QuotaExceeded, errors.Conflict) as exc:
             field_errors(form, exc, TriggerForm.AWS_FIELDS)
             status = exc.status
         except (errors.Throttled, errors.Unavailable) as exc:
             form.add_error(None, f"{exc.message} The trigger was not created; submit again.")
+            status = exc.status
+        except errors.AccessDenied as exc:
+            form.add_error(None, f"{exc.message} The trigger was not created.")
             status = exc.status
         else:
             live.trigger_changed(space_id, trigger["triggerId"], trigger)

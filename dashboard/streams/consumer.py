@@ -29,12 +29,13 @@ the group), rather than ending the consumer with an error and its group membersh
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+
+from dashboard.core.forms import loads as loads_json
 
 from . import log, views
 from .relay import BATCH, BEAT, TERMINAL, group_name, kind_of
@@ -100,8 +101,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
-            message = json.loads(text_data or "")
-        except (ValueError, RecursionError):  # RecursionError: nested thousands deep
+            message = loads_json(text_data or "")
+        except ValueError:  # also nesting too deep (the reader refuses it without recursion)
             message = None
         if not isinstance(message, dict):
             await self.receive_malformed(text_data)

@@ -18,7 +18,6 @@ static/js/console.js turns into ``console:resync``.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 
@@ -26,6 +25,7 @@ from django.utils.html import format_html
 
 from dashboard.aws import executor
 from dashboard.aws.errors import AwsError, NotFound, ValidationFailed
+from dashboard.core.forms import loads as loads_json
 from dashboard.live import LiveConsumer, store
 from dashboard.live.consumers import BAD_KEY
 
@@ -143,7 +143,7 @@ class TaskConsumer(CatchUpConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """``{"journal": "<executionId>"}``: watch a new execution's journal too."""
         try:
-            message = json.loads(text_data or "")
+            message = loads_json(text_data or "")
         except ValueError:
             return
         execution_id = message.get("journal") if isinstance(message, dict) else None

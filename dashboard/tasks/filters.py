@@ -16,8 +16,10 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from dashboard.aws.model import service_model
+from dashboard.aws.model import input_constraint, service_model
 from dashboard.aws.tasks import task_filter
+
+_TASK_ID = input_constraint("devops-agent", "GetBacklogTask", "taskId")
 
 _MODEL = service_model("devops-agent")
 PRIORITIES: list[str] = list(_MODEL.shape_for("Priority").enum)
@@ -90,6 +92,9 @@ class BoardQuery:
             "order": pick("order", ORDERS, "DESC"),
             "primary": (get("primary") or "").strip()[:128],
         }
+        if values["primary"] and _TASK_ID.errors(values["primary"]):
+            notices.append(f"Ignored primary task {values['primary']!r}: not a task id.")
+            values["primary"] = ""
         for name, end in (("created_after", False), ("created_before", True)):
             text = (get(name) or "").strip()
             try:

@@ -6,8 +6,10 @@ sees the service's own rules next to the field before anything is sent to AWS.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+import regex
 from django import forms
 from django.core.validators import (
     MaxLengthValidator,
@@ -19,6 +21,8 @@ from django.core.validators import (
 from dashboard.aws.model import input_constraint, service_model, shape_constraint
 from dashboard.core.forms import model_field, model_validator
 from dashboard.tasks.templatetags.task_display import http_url
+
+_CLIENT_TOKEN = regex.compile(r"[\x21-\x7E]{1,64}")  # CreateBacklogTask's clientToken
 
 SERVICE = "devops-agent"
 
@@ -128,6 +132,9 @@ class TaskForm(forms.Form):
     # Set when the task is started from a recommendation: the link goes into the description
     # (dashboard/prevention/links.py), as CreateBacklogTask has no other place for it.
     recommendation = forms.CharField(required=False, max_length=128, widget=forms.HiddenInput)
+    # Sent again with a re-submitted form (a double click, a retry after AWS did not answer),
+    # so that creates one task, not two.
+    client_token = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     REFERENCE_FIELDS = {
         "ref_system": "system",
@@ -148,6 +155,12 @@ class TaskForm(forms.Form):
             attrs={"inputmode": "url", "maxlength": self.fields["ref_url"].max_length}
         )
         _one_message_each(self)
+        if not self.is_bound:
+            self.initial.setdefault("client_token", str(uuid.uuid4()))
+
+    def clean_client_token(self) -> str:
+        value = self.cleaned_data.get("client_token", "")
+        return value if _CLIENT_TOKEN.fullmatch(value) else ""  # odd: no idempotency, no error
 
     @staticmethod
     def _priorities() -> list[str]:
@@ -203,6 +216,7 @@ class TaskForm(forms.Form):
             "priority": self.cleaned_data["priority"],
             "description": self.description_to_send(),
             "reference": self.reference(),
+            "client_token": self.cleaned_data.get("client_token", ""),
         }
 
     def api_params(self, space_id: str) -> dict[str, Any]:

@@ -8,8 +8,10 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
+import regex
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
@@ -31,12 +33,15 @@ from . import live
 from .filters import PRIORITIES, STATUSES, TASK_TYPES, BoardQuery, label
 
 logger = logging.getLogger(__name__)
+VERSION = regex.compile(r"[0-9]{1,18}")
 
 PAGE_SIZE = 50
 EXPORT_PAGE_SIZE = 1000  # the API's maximum: fewest calls for a full export
 SERVICE = "devops-agent"
 # Targets a person may pick for several tasks at once (the API changes status only).
 BULK_TARGETS = ["PENDING_START", "CANCELED", "SKIPPED"]
+# Changes that cannot be undone: asked again before they are made (as for one task).
+CONFIRM_TARGETS = ("CANCELED",)
 EXPORT_COLUMNS = [
     "taskId",
     "title",
@@ -99,9 +104,21 @@ def _status_links(q: BoardQuery, counts: dict[str, int]) -> list[dict[str, Any]]
     return links
 
 
-def _context(request: HttpRequest, space_id: str, q: BoardQuery) -> dict[str, Any]:
+def _context(
+    request: HttpRequest, space_id: str, q: BoardQuery, *, restart: bool = True
+) -> dict[str, Any]:
+    """One page of the board. An old or edited "next" link starts again from the first page
+    with a notice (`restart`); "load more" (restart False) says what failed instead, since
+    its rows are appended to those shown."""
     token = request.GET.get("next") or None
-    page = aws_tasks.list_tasks(space_id, **q.api(), limit=PAGE_SIZE, next_token=token)
+    try:
+        page = aws_tasks.list_tasks(space_id, **q.api(), limit=PAGE_SIZE, next_token=token)
+    except errors.ValidationFailed:
+        if not token or not restart:
+            raise
+        notice = "That page link no longer works; showing the first page."
+        q = replace(q, notices=(*q.notices, notice))
+        page = aws_tasks.list_tasks(space_id, **q.api(), limit=PAGE_SIZE)
     return {
         "space_id": space_id,
         "q": q,
@@ -121,7 +138,8 @@ def _context(request: HttpRequest, space_id: str, q: BoardQuery) -> dict[str, An
 def board(request: HttpRequest, space_id: str) -> HttpResponse:
     q = BoardQuery.from_query(request.GET)
     if wants_fragment(request) and request.GET.get("next"):
-        return render(request, "tasks/board.html#page", _context(request, space_id, q))
+        context = _context(request, space_id, q, restart=False)
+        return render(request, "tasks/board.html#page", context)
     context = _context(request, space_id, q)
     context["space"] = aws_spaces.get_space(space_id)
     counts = status_counts(space_id)
@@ -136,13 +154,23 @@ def board(request: HttpRequest, space_id: str) -> HttpResponse:
 # --- bulk -------------------------------------------------------------------------------------
 
 
+MALFORMED = -1  # a version no task has: the guard refuses the change
+
+
 def _parse_selection(values: list[str]) -> list[tuple[str, int | None]]:
-    """Checkbox values are "<taskId>:<version seen>"."""
+    """Checkbox values are "<taskId>:<version seen>" (the version may be left out: no guard).
+    A version that is not a plain number (edited, truncated) changes nothing."""
     out = []
     for value in values:
-        task_id, _, version = value.partition(":")
-        if task_id:
-            out.append((task_id, int(version) if version.isdigit() else None))
+        task_id, colon, version = value.partition(":")
+        if not task_id:
+            continue
+        if not colon:
+            out.append((task_id, None))
+        elif VERSION.fullmatch(version):
+            out.append((task_id, int(version)))
+        else:
+            out.append((task_id, MALFORMED))
     return out
 
 
@@ -156,6 +184,9 @@ def bulk_status(request: HttpRequest, space_id: str) -> HttpResponse:
         messages.error(request, "Choose the status to set.")
     elif not selection:
         messages.error(request, "Select at least one task.")
+    elif target in CONFIRM_TARGETS and not request.htmx and request.POST.get("confirm") != "1":
+        # htmx asks in the browser (hx-confirm); a plain post asks with a page of its own.
+        return _bulk_confirm(request, space_id, target, request.POST.getlist("task"))
     else:
         for task_id, seen in selection:
             results.append(_bulk_one(request, space_id, task_id, seen, target))
@@ -173,6 +204,27 @@ def bulk_status(request: HttpRequest, space_id: str) -> HttpResponse:
     return redirect(reverse("tasks:board", kwargs={"space_id": space_id}))
 
 
+def _bulk_confirm(
+    request: HttpRequest, space_id: str, target: str, values: list[str]
+) -> HttpResponse:
+    picked = []
+    for value in values:
+        task_id = value.partition(":")[0]
+        title = task_id
+        try:
+            title = aws_tasks.get_task(space_id, task_id)["title"]
+        except errors.AwsError:
+            pass  # the list still says which task; the change itself reports what fails
+        picked.append({"value": value, "title": title})
+    context = {"space_id": space_id, "target": target, "picked": picked}
+    context["space"] = {"agentSpaceId": space_id, "name": ""}
+    try:
+        context["space"] = aws_spaces.get_space(space_id)
+    except (errors.Throttled, errors.Unavailable):
+        pass
+    return render(request, "tasks/bulk_confirm.html", context)
+
+
 def _bulk_one(
     request: HttpRequest, space_id: str, task_id: str, seen: int | None, target: str
 ) -> dict[str, Any]:
@@ -180,6 +232,9 @@ def _bulk_one(
     try:
         current = aws_tasks.get_task(space_id, task_id)
         result["title"] = current["title"]
+        if seen == MALFORMED:
+            result["message"] = "not changed: the selection was garbled; reload the board."
+            return result
         if seen is not None and current["version"] != seen:
             # Lost-update guard: someone (or the agent) changed it since the board was drawn.
             result["message"] = (
@@ -203,6 +258,21 @@ def _bulk_one(
 
 
 # --- export -----------------------------------------------------------------------------------
+
+
+# A cell starting with one of these runs as a formula when the file is opened in a
+# spreadsheet; titles and references come from agents, tickets and people (OWASP: CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _csv_row(task: dict[str, Any]) -> dict[str, Any]:
+    return {k: _cell(v) for k, v in _row(task).items()}
 
 
 def _row(task: dict[str, Any]) -> dict[str, Any]:
@@ -238,11 +308,11 @@ def _csv_stream(first: list[dict[str, Any]], rest: Iterator[dict[str, Any]]) -> 
         return text
 
     for task in first:
-        writer.writerow(_row(task))
+        writer.writerow(_csv_row(task))
     yield flush()
     try:
         for task in rest:
-            writer.writerow(_row(task))
+            writer.writerow(_csv_row(task))
             if buffer.tell() > 16384:
                 yield flush()
     except errors.AwsError as exc:

@@ -258,6 +258,9 @@ def create(request: HttpRequest, space_id: str) -> HttpResponse:
             # Keep what the person typed: the form comes back with the reason on top.
             form.add_error(None, f"{exc.message} Your task was not created; submit again.")
             status = exc.status
+        except errors.AccessDenied as exc:
+            form.add_error(None, f"{exc.message} Your task was not created.")
+            status = exc.status
         else:
             live.task_changed(space_id, task)
             messages.success(request, f"Created task “{task['title']}”.")
@@ -385,6 +388,15 @@ def _find_approval(
     return found["APPROVAL_REQUEST"], found["APPROVAL_RESPONSE"]
 
 
+# What AWS may answer to the reads before an approval's answer, or to the answer itself: the
+# form comes back with what the person typed (the reason) and what went wrong.
+KEEP_ANSWER_ON = (errors.Throttled, errors.Unavailable, errors.AccessDenied)
+_NOT_SENT = {
+    False: "Your answer was not sent; submit again.",
+    True: "Your answer was not sent.",
+}
+
+
 @require_http_methods(["GET", "POST"])
 @roles.role_required(roles.OPERATOR)
 def answer_approval(request: HttpRequest, space_id: str, approval_id: str) -> HttpResponse:
@@ -393,10 +405,16 @@ def answer_approval(request: HttpRequest, space_id: str, approval_id: str) -> Ht
     source = request.POST if request.method == "POST" else request.GET
     task_id = source.get("task", "") if valid_id(source.get("task", "")) else ""
     execution_id = source.get("execution", "") if valid_id(source.get("execution", "")) else ""
-    task = aws_tasks.get_task(space_id, task_id) if task_id else None
-    asked, answered = (None, None)
-    if execution_id:
-        asked, answered = _find_approval(space_id, execution_id, approval_id)
+    task, asked, answered = None, None, None
+    unread: errors.AwsError | None = None
+    try:
+        task = aws_tasks.get_task(space_id, task_id) if task_id else None
+        if execution_id:
+            asked, answered = _find_approval(space_id, execution_id, approval_id)
+    except KEEP_ANSWER_ON as exc:
+        if request.method == "GET":
+            raise
+        unread = exc  # said in the form below, with what the person typed
     offers = journal_view(asked) if asked else {}
     form_kwargs = {
         "offers_ttl": bool(offers.get("ttlSecondsAllowed")),
@@ -406,6 +424,7 @@ def answer_approval(request: HttpRequest, space_id: str, approval_id: str) -> Ht
         "mode": "approval",
         "space_id": space_id,
         "task": task,
+        "task_id": task_id,  # kept in the form when the task could not be read
         "approval_id": approval_id,
         "record": asked,
         "execution_id": execution_id,
@@ -423,6 +442,9 @@ def answer_approval(request: HttpRequest, space_id: str, approval_id: str) -> Ht
 
     form = ApprovalForm(request.POST, **form_kwargs)
     context["form"] = form
+    if unread is not None:
+        form.add_error(None, f"{unread.message} {_NOT_SENT[type(unread) is errors.AccessDenied]}")
+        return _approval_response(request, context, status=unread.status)
     if not form.is_valid():
         return _approval_response(request, context, status=400)
     if answered is not None:
@@ -462,8 +484,8 @@ def answer_approval(request: HttpRequest, space_id: str, approval_id: str) -> Ht
         if not placed:
             form.add_error(None, exc.message)
         return _approval_response(request, context, status=400)
-    except (errors.Throttled, errors.Unavailable) as exc:
-        form.add_error(None, f"{exc.message} Your answer was not sent; submit again.")
+    except KEEP_ANSWER_ON as exc:
+        form.add_error(None, f"{exc.message} {_NOT_SENT[type(exc) is errors.AccessDenied]}")
         return _approval_response(request, context, status=exc.status)
     if task_id:
         try:
