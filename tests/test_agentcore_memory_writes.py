@@ -216,7 +216,7 @@ def test_a_deeply_nested_blob_is_refused_before_aws_and_kept(operator_client):
     response = _post(operator_client, blob="[" * 50_000 + "]" * 50_000)
     assert response.status_code == 400
     html = response.content.decode()
-    assert "nested too deeply" in html
+    assert "nested more than 64 levels deep" in html
     assert "[[[[[[[[" in html and "Is the hotfix holding?" in html
     assert not MemoryEvent.objects.filter(client_token="tok-1").exists()
 

@@ -155,7 +155,7 @@ async def test_a_deeply_nested_payload_is_answered_next_to_the_payload(operator_
     await tab.send(**invoke("x", payload="[" * 50_000 + "]" * 50_000))
     html = await tab.until('id="rt-form-errors"')
     assert re.search(r'<ul id="rt-err-payload" class="errorlist" hx-swap-oob="true"><li>This', html)
-    assert "nested too deeply" in html
+    assert "nested more than 64 levels deep" in html
     await finish(tab)
 
 

@@ -159,7 +159,8 @@ def test_deeply_nested_json_is_refused_before_aws_and_the_payload_kept(operator_
     response = _invoke(operator_client, payload=nested)
     assert response.status_code == 400
     page = response.content.decode()
-    assert re.search(r'id="rt-err-payload" class="errorlist"><li>This JSON is nested too', page)
+    assert re.search(r'id="rt-err-payload" class="errorlist"><li>This is not valid JSON', page)
+    assert "nested more than 64 levels deep" in page
     assert "[[[[[[[[[[" in page
     assert not AuditEntry.objects.exists()
 

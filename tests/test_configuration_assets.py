@@ -341,10 +341,10 @@ def test_an_asset_is_deleted_after_confirming(admin_client, space):
 @pytest.mark.parametrize(
     ("metadata", "words"),
     [
-        ("[" * 50_000, "nested too deeply"),
-        ('{"a": ' * 5_000 + "1" + "}" * 5_000, "nested too deeply"),
-        ('{"name": "x", "size": NaN}', "NaN is not a JSON value"),
-        ('{"name": "x", "size": -Infinity}', "-Infinity is not a JSON value"),
+        ("[" * 50_000, "nested more than 64 levels deep"),
+        ('{"a": ' * 5_000 + "1" + "}" * 5_000, "nested more than 64 levels deep"),
+        ('{"name": "x", "size": NaN}', "NaN is not a JSON number"),
+        ('{"name": "x", "size": -Infinity}', "-Infinity is not a JSON number"),
         ('{"name": "x", "size": 1e999}', "1e999 is too large a number"),
     ],
 )

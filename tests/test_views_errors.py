@@ -43,12 +43,15 @@ def test_throttling_for_htmx_is_an_alert_retargeted_to_alerts(admin_client, spac
 
 
 @override_settings(SANDBOX_FAULTS="throttle=1")
-def test_throttling_on_an_htmx_tag_is_an_alert(admin_client, space):
+def test_throttling_on_an_htmx_tag_keeps_the_typed_tag_in_the_card(admin_client, space):
     response = admin_client.post(
         f"/spaces/{space['agentSpaceId']}/tags/", {"key": "a", "value": "b"}, headers=HX
     )
     assert response.status_code == 503
-    assert response["HX-Retarget"] == "#alerts"
+    body = response.content.decode()
+    assert "The tag was not saved; submit again." in body
+    assert "The tags could not be read" in body
+    assert 'value="a"' in body and 'value="b"' in body
 
 
 @override_settings(SANDBOX_FAULTS="error=1")

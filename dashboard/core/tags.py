@@ -153,7 +153,7 @@ def add_view(taggable: Taggable) -> Callable[..., HttpResponse]:
                 if not request.htmx:  # htmx shows the new tag in place; no stale message later
                     messages.success(request, f"Tag {form.cleaned_data['key']} saved.")
                 return _answer(request, taggable, ident, TagForm())
-        return _answer(request, taggable, ident, form, status=400)
+        return _answer(request, taggable, ident, form)  # 200: the card with its errors
 
     return tag_add
 
