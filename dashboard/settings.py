@@ -89,7 +89,10 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 # dashboard/agentcore/forms_code.py MAX_INPUT, forms_runtime.py MAX_PAYLOAD) percent-encoded by
 # a browser: up to 12 bytes a character. Django's default (2.5 MB) refused such posts with a
 # bare "Bad Request" page that lost what was typed.
-DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 13 * 1024 * 1024))
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 13 * 1024 * 1024)
+# Forms generated from the model grow a few fields per row (tools, headers, tags): Django's
+# default of 1,000 refused a large registration with a bare "Bad Request".
+DATA_UPLOAD_MAX_NUMBER_FIELDS = envint("DATA_UPLOAD_MAX_NUMBER_FIELDS", 10_000)
 
 INSTALLED_APPS = [
     "daphne",

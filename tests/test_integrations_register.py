@@ -202,3 +202,13 @@ def test_adding_a_row_without_javascript_keeps_the_form_and_sends_nothing(admin_
     assert "authorizationConfig.customHeaders.headers.2.key" in page  # three rows shown now
     assert 'class="errorlist"' not in page
     assert not RegisteredService.objects.exists()
+
+
+def test_a_form_of_many_rows_is_read_not_refused_as_too_many_fields(admin_client):
+    # Forms generated from the model grow a few fields per row (tools, headers, tags): a big
+    # registration passed Django's default of 1,000 fields and got a bare "Bad Request".
+    data = _post("mcpserver", "apiKey")
+    data.update({f"unrelated-{n}": "x" for n in range(1_500)})
+    response = admin_client.post("/services/new/mcpserver/", data)
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert RegisteredService.objects.get().service_type == "mcpserver"
