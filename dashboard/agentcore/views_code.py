@@ -29,6 +29,7 @@ from dashboard.aws import agentcore_code as code_api
 from dashboard.aws import errors
 from dashboard.core import roles
 from dashboard.core.audit import audited
+from dashboard.core.paging import page_or_restart
 from dashboard.core.views import wants_fragment
 
 from . import code_runs, running
@@ -80,17 +81,12 @@ def session_list(request: HttpRequest) -> HttpResponse:
     interpreter_id = form.cleaned_data["interpreter"]
     status = form.cleaned_data["status"]
     token = form.cleaned_data["next"] or None
-    page_error = ""
-    try:
-        page = code_api.list_sessions(
+    page, page_error = page_or_restart(
+        lambda token: code_api.list_sessions(
             interpreter_id, status=status, max_results=PAGE_SIZE, next_token=token
-        )
-    except errors.ValidationFailed as exc:
-        if not token:
-            raise
-        # A stale or mangled ?next= (tokens expire): keep the page, offer the first one.
-        page = {"items": [], "nextToken": None}
-        page_error = f"This page link is no longer valid ({exc.message})."
+        ),
+        token,
+    )
     context: dict[str, Any] = {
         "form": form,
         "interpreter_id": interpreter_id,

@@ -19,6 +19,7 @@ from dashboard.aws import browser as aws_browser
 from dashboard.aws import errors
 from dashboard.core import roles
 from dashboard.core.audit import audited
+from dashboard.core.paging import page_or_restart
 from dashboard.core.views import wants_fragment
 
 from . import live
@@ -58,17 +59,12 @@ def session_list(request: HttpRequest) -> HttpResponse:
     browser_id = form.cleaned_data["browser"]
     status = form.cleaned_data["status"]
     token = form.cleaned_data["next"] or None
-    page_error = ""
-    try:
-        page = aws_browser.list_sessions(
+    page, page_error = page_or_restart(
+        lambda token: aws_browser.list_sessions(
             browser_id, status=status, max_results=PAGE_SIZE, next_token=token
-        )
-    except errors.ValidationFailed as exc:
-        if not token:
-            raise
-        # A stale or mangled ?next= (tokens expire): keep the page, offer the first one.
-        page = {"items": [], "nextToken": None}
-        page_error = f"This page link is no longer valid ({exc.message})."
+        ),
+        token,
+    )
     context: dict[str, Any] = {
         "form": form,
         "browser_id": browser_id,
