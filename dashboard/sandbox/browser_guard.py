@@ -11,7 +11,9 @@ happens:
   died (the kernel closes the pipe even after SIGKILL), or closed the pipe on purpose;
 - SIGTERM, SIGINT or SIGHUP (a stop, Ctrl-C, a terminal closing);
 - the session's timeout passes;
-- Chromium exits by itself.
+- Chromium exits by itself;
+- the guard itself dies, even by SIGKILL (a process-group kill of the console takes the guard
+  with it): on Linux the kernel then sends Chromium SIGKILL (PR_SET_PDEATHSIG).
 
 Standard library only: it must start fast and must not need Django.
 """
@@ -38,6 +40,16 @@ class _Stop(Exception):
 
 def _raise_stop(signum: int, frame: object) -> None:
     raise _Stop
+
+
+def _die_with_guard() -> None:
+    """In the child, before exec: SIGKILL when the guard dies (Linux; elsewhere a no-op)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _wait_for_devtools(chromium: subprocess.Popen[bytes], profile: Path) -> tuple[int, str]:
@@ -94,6 +106,7 @@ def main(argv: list[str]) -> int:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
+                preexec_fn=_die_with_guard,
             )
             port, path = _wait_for_devtools(chromium, profile)
         except (OSError, RuntimeError) as exc:
