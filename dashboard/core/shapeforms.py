@@ -59,11 +59,15 @@ from dataclasses import field as _field
 from typing import Any
 
 import regex
-from botocore.model import Shape
 from django import forms
 
 from dashboard.aws import errors
-from dashboard.aws.model import NOT_CREDENTIALS, Constraint, shape_constraint
+from dashboard.aws.model import (
+    NOT_CREDENTIALS,
+    Constraint,
+    Shape,  # botocore stays behind dashboard/aws
+    shape_constraint,
+)
 
 from .forms import model_validator, read_json
 
