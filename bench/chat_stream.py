@@ -6,6 +6,10 @@ Run: .venv/bin/python bench/chat_stream.py            (about 8 minutes on a 2-co
      REDIS_URL=redis://127.0.0.1:6379/5 REDIS_PREFIX=console-bench-$RANDOM \
          .venv/bin/python bench/chat_stream.py               (the production path: Redis layer
                                                               and cache; the floor is unchanged)
+     .venv/bin/python bench/chat_stream.py --only latency --sandbox-process
+                                                             (the console calls the sandbox's
+                                                              HTTP server in another process, as
+                                                              it calls AWS in production)
 
 Set-up: a throwaway SQLite database and var directory under /tmp, `dashboard.test_settings`,
 the embedded sandbox. The console runs as ONE daphne process (`daphne bench.chat_stream:
@@ -205,12 +209,12 @@ class World:
         )
         return json.loads(self.manage("shell", "-c", code).strip().splitlines()[-1])
 
-    def serve(self, args: list[str], port: int) -> None:
+    def serve(self, args: list[str], port: int, **env: str) -> None:
         log = (self.dir / f"server-{port}.log").open("ab")
         process = subprocess.Popen(
             args,
             cwd=ROOT,
-            env=self.env,
+            env={**self.env, **env},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -368,6 +372,9 @@ def _page_views(port: int, ids: dict[str, Any], count: int, stop: threading.Even
     return times
 
 
+SANDBOX_PROCESS = False
+
+
 def _daphne(port: int) -> list[str]:
     return [
         str(Path(sys.executable).parent / "daphne"),
@@ -377,6 +384,32 @@ def _daphne(port: int) -> list[str]:
         str(port),
         "bench.chat_stream:application",
     ]
+
+
+def _console_env(world: World) -> dict[str, str]:
+    """With --sandbox-process the console talks to AWS's API through the sandbox's own HTTP
+    server in another process (`manage.py sandbox_server`), as it talks to AWS in production:
+    the emulator's CPU (making the agent's reply, SQLite, encoding) is then not the console's."""
+    if not SANDBOX_PROCESS:
+        return {}
+    port = _free_port()
+    world.serve([sys.executable, str(Path(__file__)), "--sandbox-server", str(port)], port)
+    return {
+        "DASHBOARD_BACKEND": "aws",
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "ASIASANDBOX",  # the owner of the chats prepare() made
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_REGION": "us-east-1",
+    }
+
+
+def _sandbox_server(port: int) -> None:
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    _stamp_deltas()
+    call_command("sandbox_server", port=port, host="127.0.0.1")
 
 
 def _layer() -> str:
@@ -398,7 +431,7 @@ def _latency_tables(sizes: tuple[int, ...] = SIZES) -> None:
         try:
             ids = world.prepare(2 * total)
             console, floor = _free_port(), _free_port()
-            world.serve(_daphne(console), console)
+            world.serve(_daphne(console), console, **_console_env(world))
             world.serve([sys.executable, str(Path(__file__)), "--floor", str(floor)], floor)
             # Every reply in a chat of its own: a chat used by an earlier round would answer
             # the hello with that round's reply first (history, not live deltas).
@@ -532,6 +565,9 @@ def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--floor":
         _floor(int(sys.argv[2]))
         return
+    if len(sys.argv) == 3 and sys.argv[1] == "--sandbox-server":
+        _sandbox_server(int(sys.argv[2]))
+        return
     parser = argparse.ArgumentParser(description="Chat streaming bench (see the docstring).")
     parser.add_argument(
         "--sizes",
@@ -541,7 +577,14 @@ def main() -> None:
     parser.add_argument(
         "--only", choices=("latency", "throughput", "pool"), help="run one part of the bench"
     )
+    parser.add_argument(
+        "--sandbox-process",
+        action="store_true",
+        help="latency: the console calls the sandbox's HTTP server in another process",
+    )
     args = parser.parse_args()
+    global SANDBOX_PROCESS
+    SANDBOX_PROCESS = args.sandbox_process
     sizes = tuple(int(n) for n in args.sizes.split(",") if n.strip())
     print(f"## bench/chat_stream.py ({_layer()})\n")
     if args.only in (None, "latency"):
