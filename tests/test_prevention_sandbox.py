@@ -418,3 +418,25 @@ def test_the_demo_seed_has_goals_recommendations_in_every_status_and_triggers():
         if r.get("goalId")
     )
     assert len(list(aws.iter_triggers(space.pk))) == 3
+
+
+def test_goals_and_triggers_take_a_repeated_client_token_once(sid):
+    devops = client("devops-agent")
+    goal = {"agentSpaceId": sid, "goalId": make_goal(sid)["goalId"]}
+    off = {"evaluationSchedule": {"state": "DISABLED"}}
+    first = devops.update_goal(**goal, **off, clientToken="g-1")["goal"]
+    again = devops.update_goal(**goal, **off, clientToken="g-1")["goal"]
+    assert first["version"] == again["version"]
+    with pytest.raises(Exception, match="ConflictException"):
+        devops.update_goal(**goal, evaluationSchedule={"state": "ENABLED"}, clientToken="g-1")
+
+    made = aws.create_trigger(
+        sid, trigger_type="TIME_BASED", expression="rate(1 day)", action=ACTION
+    )
+    trigger = {"agentSpaceId": sid, "triggerId": made["triggerId"]}
+    paused = devops.update_trigger(**trigger, status="Inactive", clientToken="t-1")["trigger"]
+    devops.update_trigger(**trigger, status="Active")  # resumed by someone else
+    replay = devops.update_trigger(**trigger, status="Inactive", clientToken="t-1")["trigger"]
+    assert paused["status"] == "Inactive" and replay["status"] == "Active"  # not applied again
+    with pytest.raises(Exception, match="ConflictException"):
+        devops.update_trigger(**trigger, status="Active", clientToken="t-1")

@@ -66,6 +66,19 @@ def _remember(tokens: dict[str, Any], token: str, value: Any) -> dict[str, Any]:
     return kept
 
 
+def _replayed(tokens: dict[str, Any], token: str, value: Any, what: str) -> bool:
+    """True when `token` already made this change (answer as before, change nothing); a
+    ConflictException when it made a different one."""
+    if not token or token not in tokens:
+        return False
+    if tokens[token] != value:
+        raise SandboxError(
+            "ConflictException",
+            f"The clientToken was already used for a different change of this {what}.",
+        )
+    return True
+
+
 # --- recommendations -------------------------------------------------------------------------
 
 
@@ -168,12 +181,7 @@ def update_recommendation(
 ) -> Recommendation:
     """A caller's change of status and/or additional context, by the service's rules."""
     asked = [status, additional_context]
-    if client_token and client_token in rec.update_tokens:
-        if rec.update_tokens[client_token] != asked:
-            raise SandboxError(
-                "ConflictException",
-                "The clientToken was already used for a different change of this recommendation.",
-            )
+    if _replayed(rec.update_tokens, client_token, asked, "recommendation"):
         return rec
     context = (additional_context or "").strip()
     if additional_context is not None and not context:
@@ -377,12 +385,7 @@ def update_goal_schedule(
     """UpdateGoal: enable or disable the evaluation schedule (nothing else may change)."""
     if state is None:
         return goal
-    if client_token and client_token in goal.update_tokens:
-        if goal.update_tokens[client_token] != state:
-            raise SandboxError(
-                "ConflictException",
-                "The clientToken was already used for a different change of this goal.",
-            )
+    if _replayed(goal.update_tokens, client_token, state, "goal"):
         return goal
     if goal.status == "COMPLETE":
         raise SandboxError(
@@ -617,12 +620,7 @@ def update_trigger(
 ) -> Trigger:
     if status is None:
         return trigger
-    if client_token and client_token in trigger.update_tokens:
-        if trigger.update_tokens[client_token] != status:
-            raise SandboxError(
-                "ConflictException",
-                "The clientToken was already used for a different change of this trigger.",
-            )
+    if _replayed(trigger.update_tokens, client_token, status, "trigger"):
         return trigger
     if status not in TRIGGER_STATUSES:
         raise _expression_error("status", "The status must be Active or Inactive.")
