@@ -11,10 +11,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first, so code changes do not reinstall them.
+# Dependencies first, from the lock (exact versions and hashes), so code changes do not
+# reinstall them; then the project itself, without dependencies.
+COPY requirements/run.txt ./requirements/run.txt
+RUN pip install --require-hashes --no-deps -r requirements/run.txt
 COPY pyproject.toml README.md ./
 COPY dashboard ./dashboard
-RUN pip install .
+RUN pip install --no-deps --no-build-isolation .
 
 COPY manage.py ./
 COPY templates ./templates

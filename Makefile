@@ -6,18 +6,26 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 RUN_ENV := DASHBOARD_DEBUG=$${DASHBOARD_DEBUG:-1} DASHBOARD_HTTPS=$${DASHBOARD_HTTPS:-0} SANDBOX_STREAM_URL=$${SANDBOX_STREAM_URL:-http://$(HOST):$(PORT)}
 
-.PHONY: run test install install-test migrate seed admin-password lint format bench clean
+.PHONY: run test install install-test migrate seed admin-password lint format bench clean lock upgrade upgrade-botocore
+
+# Installs are locked: exact versions and hashes in requirements/*.txt (written by uv from
+# pyproject.toml's ranges with `make lock`), installed with plain pip. The project itself is
+# installed editable, without its dependencies (they all come from the lock).
+PIP_INSTALL := $(BIN)/python -m pip install -q --require-hashes --no-deps
+PROJECT_INSTALL := $(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
+LOCK := $(BIN)/uv pip compile -q --python-version 3.11 --python-platform x86_64-manylinux_2_28 --generate-hashes
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
 
-$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+$(VENV)/.installed-run: requirements/run.txt pyproject.toml | $(BIN)/python
+	$(PIP_INSTALL) -r requirements/run.txt
+	$(PROJECT_INSTALL)
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test]'
+$(VENV)/.installed-test: requirements/test.txt pyproject.toml | $(BIN)/python
+	$(PIP_INSTALL) -r requirements/test.txt
+	$(PROJECT_INSTALL)
 	touch $@ $(VENV)/.installed-run
 
 install: $(VENV)/.installed-run
@@ -52,6 +60,22 @@ format: install-test
 
 bench: install-test
 	@for f in bench/*.py; do [ -e "$$f" ] && $(BIN)/python "$$f"; done; true
+
+# Refresh the lock after editing pyproject.toml: existing pins are kept where they still fit.
+# LOCK_ARGS passes uv options, e.g. LOCK_ARGS="-P django" to move one package to its newest.
+lock: install-test
+	$(LOCK) $(LOCK_ARGS) pyproject.toml requirements/build.in --extra test -o requirements/test.txt
+	$(LOCK) $(LOCK_ARGS) pyproject.toml requirements/build.in -c requirements/test.txt -o requirements/run.txt
+
+# Every package to the newest release pyproject.toml allows.
+upgrade:
+	$(MAKE) lock LOCK_ARGS=--upgrade
+
+# The routine botocore step: boto3/botocore/s3transfer to the newest 1.44.x, then the tests,
+# which report what a new model brings that the console does not cover yet.
+upgrade-botocore:
+	$(MAKE) lock LOCK_ARGS="-P boto3 -P botocore -P s3transfer"
+	$(MAKE) test
 
 clean:
 	rm -rf $(VENV) var test-artifacts

@@ -1,12 +1,22 @@
 """Test settings: the one settings module, given the environment a test run needs."""
 
 import os
+import urllib.parse
 
 os.environ.setdefault("SECRET_KEY", "insecure-key-for-tests-only-" + "x" * 30)
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("DASHBOARD_HTTPS", "0")
 os.environ.setdefault("AWS_MAX_ATTEMPTS", "1")
 os.environ.setdefault("DASHBOARD_BACKEND", "sandbox")
+# pytest-xdist workers (gw0, gw1, ...) share one Redis server: each takes its own database
+# number after the one given (tests clear the cache, which empties the whole database) and its
+# own key prefix. pytest-django gives each worker its own test database as well.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _worker.startswith("gw") and os.environ.get("REDIS_URL"):
+    _url = urllib.parse.urlsplit(os.environ["REDIS_URL"])
+    _db = int(_url.path.strip("/") or 0) + int(_worker[2:])
+    os.environ["REDIS_URL"] = urllib.parse.urlunsplit(_url._replace(path=f"/{_db}"))
+    os.environ["REDIS_PREFIX"] = os.environ.get("REDIS_PREFIX", "console-test") + "-" + _worker
 
 from dashboard.settings import *  # noqa: F403
 

@@ -3,6 +3,9 @@
 # cannot (Debian's chromium for the browser tests), then runs the suite twice: on the defaults
 # (SQLite, in-memory channel layer) and on PostgreSQL + Redis (DATABASE_URL / REDIS_URL).
 # Under CI=true nothing may be skipped for want of chromium, PostgreSQL or Redis.
+# Both passes run on every core (pytest-xdist, one test module per worker; TEST_WORKERS
+# overrides the number of workers): each worker has its own test database, Redis database and
+# key prefix (dashboard/test_settings.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -45,15 +48,17 @@ if ! have_services >/dev/null 2>&1 && [ "$CI" = true ]; then
   sleep 2
 fi
 
+WORKERS=(-n "${TEST_WORKERS:-auto}" --dist loadfile)
+
 echo "== lint (ruff)"
 $BIN/ruff check --quiet .
 
 echo "== tests: SQLite + in-memory channel layer (backend tests run in the next pass)"
-$BIN/pytest -q -m "not backends" "$@"
+$BIN/pytest -q -m "not backends" "${WORKERS[@]}" "$@"
 
 if have_services; then
   echo "== tests: PostgreSQL + Redis ($PG_URL, $REDIS)"
-  DATABASE_URL=$PG_URL REDIS_URL=$REDIS REDIS_PREFIX="console-test-$$" $BIN/pytest -q -m "not browser" -p no:cacheprovider "$@"
+  DATABASE_URL=$PG_URL REDIS_URL=$REDIS REDIS_PREFIX="console-test-$$" $BIN/pytest -q -m "not browser" -p no:cacheprovider "${WORKERS[@]}" "$@"
 elif [ "$CI" = true ]; then
   echo "CI needs PostgreSQL ($PG_URL) and Redis ($REDIS); they are not reachable." >&2
   exit 1

@@ -1,18 +1,22 @@
 """The real console as a subprocess, for the browser tests (and for looking at pages by hand).
 
-`LiveServer` migrates a fresh SQLite file, creates an admin with a generated password
-(`manage.py bootstrap`), serves `dashboard.asgi:application` with daphne on a free port and
-stops it again. Nothing here touches the developer's own database or var/ directory.
+`LiveServer` starts from a fresh SQLite file (a copy of one migrated database with an admin
+whose password `manage.py bootstrap` generated, made once per test process), serves
+`dashboard.asgi:application` with daphne on a free port and stops it again. Nothing here touches
+the developer's own database or var/ directory.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -84,12 +88,8 @@ class LiveServer:
 
     # --- lifecycle --------------------------------------------------------------------
     def start(self) -> LiveServer:
-        self.manage("migrate", "--noinput", "-v0")
-        out = self.manage("bootstrap", "--username", self.username)
-        match = re.search(r"with password: (\S+)", out)
-        if not match:
-            raise RuntimeError(f"bootstrap printed no password:\n{out}")
-        self.password = match.group(1)
+        template, self.password = _template_database(self)
+        shutil.copyfile(template, self.database)
         return self.serve()
 
     def restart(self) -> LiveServer:
@@ -165,6 +165,51 @@ class LiveServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+_TEMPLATE: tuple[Path, str] | None = None
+_TEMPLATE_LOCK = threading.Lock()
+
+
+def _template_database(server: LiveServer) -> tuple[Path, str]:
+    """A migrated database with the admin in it, made once per test process (migrating costs
+    a few seconds; every LiveServer starts from a copy), and the admin's password."""
+    global _TEMPLATE
+    with _TEMPLATE_LOCK:
+        if _TEMPLATE is None:
+            folder = Path(tempfile.mkdtemp(prefix="console-template-"))
+            maker = LiveServer(folder)
+            maker.manage("migrate", "--noinput", "-v0")
+            out = maker.manage("bootstrap", "--username", server.username)
+            match = re.search(r"with password: (\S+)", out)
+            if not match:
+                raise RuntimeError(f"bootstrap printed no password:\n{out}")
+            _TEMPLATE = (maker.database, match.group(1))
+        return _TEMPLATE
+
+
+def elapse(server: LiveServer, table: str) -> None:
+    """Emulated time passes for the rows of a sandbox `table` that wait for a moment
+    (`next_due_at`): each is due now, so what the sandbox would do then happens on its next
+    call. Tests use it instead of waiting out the emulated clock."""
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(server.database, timeout=20)) as db, db:
+        db.execute(
+            f"UPDATE {table} SET next_due_at = strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 second') "  # noqa: S608
+            "WHERE next_due_at IS NOT NULL"
+        )
+
+
+def hasten(server: LiveServer, table: str, done, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
+    """Let emulated time pass for `table` (see `elapse`), a step at a time, until `done()`."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not done after {timeout:g} s of hastened time")
+        elapse(server, table)
+        time.sleep(0.25)  # a poll interval of the page's watcher, at most a few steps
 
 
 def launch_chromium(playwright):  # type: ignore[no-untyped-def]

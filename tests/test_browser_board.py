@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser_support import WIDE, LiveServer, require_chromium, shot
+from tests.browser_support import WIDE, LiveServer, hasten, require_chromium, shot
 
 pytestmark = pytest.mark.browser
 
@@ -260,9 +260,14 @@ def test_pushed_controls_are_for_operators_and_work(server, browser, new_page): 
             page.goto(url)
             wait_live(page)
 
-        # The approval request arrives live in every tab...
+        # The approval request arrives live in every tab (the agent's steps hastened)...
+        hasten(
+            server,
+            "sandbox_backlogtask",
+            lambda: watching.locator(".record-approval_request").count() > 0,
+        )
         for page in (operator, watching, viewer):
-            page.locator(".record-approval_request").wait_for(timeout=60_000)
+            page.locator(".record-approval_request").wait_for(timeout=SLOW)
         # ...with its form for operators, and none for the viewer (nor any other control).
         expect(watching.get_by_role("button", name="Approve")).to_be_visible()
         assert viewer.get_by_role("button", name="Approve").count() == 0
@@ -283,10 +288,15 @@ def test_pushed_controls_are_for_operators_and_work(server, browser, new_page): 
         watching.evaluate("window.__notReloaded = true")
         card = watching.locator(".record-approval_request .approval-answered")
         expect(card).to_contain_text("Approved", timeout=SLOW)
-        watching.locator(".record-root_cause").wait_for(timeout=60_000)
+        hasten(
+            server,
+            "sandbox_backlogtask",
+            lambda: watching.locator(".record-root_cause").count() > 0,
+        )
+        watching.locator(".record-root_cause").wait_for(timeout=SLOW)
         assert watching.get_by_role("button", name="Approve").count() == 0
         assert watching.evaluate("window.__notReloaded") is True
-        viewer.locator(".record-root_cause").wait_for(timeout=60_000)
+        viewer.locator(".record-root_cause").wait_for(timeout=SLOW)
         shot(watching, "task-live-approved")
     finally:
         context.close()

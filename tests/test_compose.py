@@ -153,11 +153,20 @@ def test_no_dollar_sign_in_the_healthcheck_escapes_compose_interpolation(compose
 def test_the_dockerfile_builds_the_console_image():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert re.search(r"^FROM python:3\.11-slim$", dockerfile, re.M)
-    assert "pip install ." in dockerfile
+    # Dependencies from the lock (exact versions and hashes), then the project without them.
+    assert "pip install --require-hashes --no-deps -r requirements/run.txt" in dockerfile
+    assert re.search(r"^RUN pip install --no-deps --no-build-isolation \.$", dockerfile, re.M)
     assert "manage.py collectstatic --noinput" in dockerfile
     assert re.search(r'^CMD \["daphne",.*"dashboard\.asgi:application"\]$', dockerfile, re.M)
     assert re.search(r"^USER (?!root)", dockerfile, re.M)
-    for copied in ("pyproject.toml", "dashboard", "manage.py", "templates", "static"):
+    for copied in (
+        "requirements/run.txt",
+        "pyproject.toml",
+        "dashboard",
+        "manage.py",
+        "templates",
+        "static",
+    ):
         assert re.search(rf"^COPY .*\b{re.escape(copied)}\b", dockerfile, re.M), copied
         assert (ROOT / copied).exists(), copied
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser_support import LiveServer, require_chromium, shot
+from tests.browser_support import LiveServer, elapse, require_chromium, shot
 
 pytestmark = pytest.mark.browser
 
@@ -71,6 +71,7 @@ def test_a_new_private_connection_settles_live_and_leaves_when_deleted(server, n
     assert status.get_attribute("data-status") == "CREATE_IN_PROGRESS"
     expect(status.locator(".cbadge")).to_have_text("Creating…")
     shot(page, "configuration-pc-creating")
+    elapse(server, "sandbox_privateconnection")  # AWS takes minutes to settle it
     expect(status).to_have_attribute("data-status", "ACTIVE", timeout=SLOW)
     expect(status.locator(".cbadge")).to_have_text("Active")
     assert page.evaluate("window.__notReloaded") is True
@@ -91,6 +92,7 @@ def test_a_new_private_connection_settles_live_and_leaves_when_deleted(server, n
         "data-status", "DELETE_IN_PROGRESS", timeout=SLOW
     )
     shot(listing, "configuration-pc-deleting")
+    elapse(server, "sandbox_privateconnection")
     expect(listing.locator("#pc-grafana-staging")).to_have_count(0, timeout=SLOW)
     assert listing.evaluate("window.__notReloaded") is True
 

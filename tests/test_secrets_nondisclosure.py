@@ -322,7 +322,7 @@ async def test_no_secret_is_ever_shown(
     caplog.set_level(logging.DEBUG)
     for name in ("dashboard", "django", "channels"):
         caplog.set_level(logging.DEBUG, logger=name)
-    admin = await sync_to_async(_force_login)(Client(), admin_user)
+    admin = await sync_to_async(serialized(_force_login))(Client(), admin_user)
     world = await sync_to_async(_world)(space)
 
     # Every websocket route that can be filled is open while the secrets are written.
@@ -338,7 +338,7 @@ async def test_no_secret_is_ever_shown(
 
     bodies: dict[str, str] = {}
     for user in (admin_user, operator_user, viewer_user):
-        client = await sync_to_async(_force_login)(Client(), user)
+        client = await sync_to_async(serialized(_force_login))(Client(), user)
         found, pages_sockets = await sync_to_async(serialized(crawl))(client, world)
         assert len(found) > 40, f"the crawl as {user} found too little: {list(found)[:5]}"
         bodies.update({f"{user.username} {k}": v for k, v in found.items()})
