@@ -18,7 +18,7 @@ if _worker.startswith("gw") and os.environ.get("REDIS_URL"):
     os.environ["REDIS_URL"] = urllib.parse.urlunsplit(_url._replace(path=f"/{_db}"))
     os.environ["REDIS_PREFIX"] = os.environ.get("REDIS_PREFIX", "console-test") + "-" + _worker
 
-from dashboard.settings import *  # noqa: F403
+from dashboard.settings import *  # noqa: F403, E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {

@@ -197,7 +197,7 @@ def elapse(server: LiveServer, table: str) -> None:
 
     with closing(sqlite3.connect(server.database, timeout=20)) as db, db:
         db.execute(
-            f"UPDATE {table} SET next_due_at = strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 second') "  # noqa: S608
+            f"UPDATE {table} SET next_due_at = strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 second') "
             "WHERE next_due_at IS NOT NULL"
         )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import json
 import os
 from pathlib import Path
@@ -251,6 +252,20 @@ async def _command(communicator, id_: int, method: str, params: dict | None = No
             return message
 
 
+async def _until_automation(communicator, first_id: int, refused: bool) -> dict:
+    """Send commands until the stream has seen the session's automation change (it looks at
+    the session about once a second): the first answer that is (or is not) a refusal."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    for id_ in itertools.count(first_id):
+        answer = await _command(communicator, id_, "Browser.getVersion")
+        if ("error" in answer) == refused:
+            return answer
+        assert loop.time() < deadline, f"automation still {'on' if refused else 'off'}: {answer}"
+        await asyncio.sleep(0.1)
+    raise AssertionError("unreachable")
+
+
 async def test_a_session_is_a_real_chromium_that_streams_jpeg_frames(streams, chromium):
     session = await sync_to_async(_start)(viewport=(640, 480))
     assert _running(session["sessionId"])
@@ -271,17 +286,15 @@ async def test_automation_relays_cdp_and_pauses_while_someone_has_control(stream
     assert "Chrome" in version["result"]["product"] or "Chromium" in version["result"]["product"]
 
     await sync_to_async(aws_browser.set_automation)(SYSTEM, session["sessionId"], "DISABLED")
-    await asyncio.sleep(1.2)  # the stream looks at the session at least every second
-    refused = await _command(agent, 2, "Browser.getVersion")
+    refused = await _until_automation(agent, 2, refused=True)
     assert "DISABLED" in refused["error"]["message"]
     late, _ = await sync_to_async(_automation)(session)
     error, code = await _refusal(await streams(late, _[:]))
     assert code == 4409 and "taken control" in error["message"]
 
     await sync_to_async(aws_browser.set_automation)(SYSTEM, session["sessionId"], "ENABLED")
-    await asyncio.sleep(1.2)
-    again = await _command(agent, 3, "Browser.getVersion")
-    assert "result" in again
+    again = await _until_automation(agent, 100, refused=False)
+    assert "Chrome" in again["result"]["product"] or "Chromium" in again["result"]["product"]
 
 
 async def test_a_frame_nested_too_deep_while_paused_does_not_kill_automation(streams, chromium):
@@ -289,10 +302,10 @@ async def test_a_frame_nested_too_deep_while_paused_does_not_kill_automation(str
     url, headers = await sync_to_async(_automation)(session)
     agent = await streams(url, headers)
     await sync_to_async(aws_browser.set_automation)(SYSTEM, session["sessionId"], "DISABLED")
-    await asyncio.sleep(1.2)
+    await _until_automation(agent, 2, refused=True)
     # json.loads raises RecursionError (not ValueError) for this: it closed the agent's socket.
     await agent.send_to(text_data="[" * 100_000)
-    refused = await _command(agent, 2, "Browser.getVersion")
+    refused = await _command(agent, 100, "Browser.getVersion")
     assert "DISABLED" in refused["error"]["message"]
 
 

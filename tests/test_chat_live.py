@@ -16,6 +16,7 @@ from django.core.cache import cache
 
 from dashboard import streams
 from dashboard.aws import executor as aws_executor
+from dashboard.streams.pool import pool as stream_pool
 
 from .chat_support import Tab, backlog, new_chat, position, serialize_sqlite, streamed_text
 
@@ -244,7 +245,12 @@ async def test_a_silent_stream_is_given_up_not_waited_for(operator_client, chat,
     html = await tab.until("xs-broken")
     assert "Nothing arrived for 0.3 seconds" in html
     await finish(tab)
-    await asyncio.sleep(1.5)  # let the stalled reader finish before the database goes
+    # The stalled reader still holds its stream thread (and a database connection) until the
+    # stall is over: the test database must outlive it.
+    deadline = asyncio.get_running_loop().time() + 10
+    while stream_pool().busy:
+        assert asyncio.get_running_loop().time() < deadline, "the stalled reader never ended"
+        await asyncio.sleep(0.05)
 
 
 async def test_agent_output_is_rendered_inert(operator_client, chat):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import http.client
 import json
 import threading
-import time
 
 import boto3
 import pytest
@@ -22,7 +21,7 @@ from dashboard.aws import tags as aws_tags
 from dashboard.sandbox import wire
 from dashboard.sandbox.server import SandboxServer
 
-from .test_sandbox_eventstream import GAP, _script, assert_arrives_over_time, check_members
+from .test_sandbox_eventstream import _script, check_members, install_stream
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -117,34 +116,19 @@ def test_it_serves_aws_errors_botocore_understands(devops, monkeypatch):
 
 
 def test_it_streams_events_over_http_as_they_are_produced(devops, monkeypatch):
-    produced: list[float] = []
-
-    def handler(ctx, params):
-        def generate():
-            for index, event in enumerate(_script()):
-                if index:
-                    time.sleep(GAP)
-                produced.append(time.monotonic())
-                yield event
-
-        return {"events": generate()}
-
-    monkeypatch.setitem(wire._handlers, ("devops-agent", "SendMessage"), handler)
+    lockstep = install_stream(monkeypatch, _script())
 
     response = devops.send_message(
         agentSpaceId="space-1", executionId="e" * 32, content="Why is checkout slow?"
     )
-    received, arrivals = [], []
-    for event in response["events"]:
-        arrivals.append(time.monotonic())
-        received.append(event)
+    received = lockstep.read(response["events"])
 
     headers = response["ResponseMetadata"]["HTTPHeaders"]
     assert headers["transfer-encoding"] == "chunked"
     assert "content-length" not in headers
     assert headers["content-type"] == "application/vnd.amazon.eventstream"
+    lockstep.check(received, len(_script()))
     check_members(received)
-    assert_arrives_over_time(arrivals, produced)
 
 
 def test_it_answers_sts_get_caller_identity_with_the_sandbox_account(server):
