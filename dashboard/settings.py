@@ -170,6 +170,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_PREFIX = os.environ.get("REDIS_PREFIX", "console")
 # Messages waiting for consumers before the channel layer drops new ones (silently): per socket
 # in the in-memory layer; with Redis, per daphne process (channels_redis keeps all the sockets of
 # a process in one queue). channels' default, 100, was two seconds of one fast reply's deltas,
@@ -195,7 +196,7 @@ if REDIS_URL:
                         "socket_connect_timeout": 5,
                     }
                 ],
-                "prefix": os.environ.get("REDIS_PREFIX", "console") + ":asgi",
+                "prefix": REDIS_PREFIX + ":asgi",
                 "capacity": CHANNEL_CAPACITY,
             },
         }
@@ -204,7 +205,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("REDIS_PREFIX", "console"),
+            "KEY_PREFIX": REDIS_PREFIX,
         }
     }
 else:

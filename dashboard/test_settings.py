@@ -1,6 +1,7 @@
 """Test settings: the one settings module, given the environment a test run needs."""
 
 import os
+import tempfile
 import urllib.parse
 
 os.environ.setdefault("SECRET_KEY", "insecure-key-for-tests-only-" + "x" * 30)
@@ -31,3 +32,12 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 # Concurrent test runs on one PostgreSQL server must not drop each other's test database.
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": f"test_console_{os.getpid()}"}  # noqa: F405
+else:
+    # A file, not SQLite's in-memory database: its shared cache refuses a second writer at once
+    # ("database table is locked") where a file database in WAL mode waits its turn, and the
+    # live tests write from several threads (pollers, stream readers, consumers). In memory
+    # (/dev/shm) where there is one, so it costs no disk writes.
+    _shm = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()  # noqa: S108
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(_shm, f"console-test-{os.getpid()}.sqlite3")
+    }

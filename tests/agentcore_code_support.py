@@ -14,6 +14,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from dashboard.asgi import application
+from tests.frames_support import Page
 
 SYSTEM = "aws.codeinterpreter.v1"
 ASSISTANT = "arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/sre_assistant-Sbx7Qm2LpA"
@@ -78,6 +79,7 @@ class Tab:
         self.received: list[tuple[float, str]] = []
         self.run: str | None = None
         self.seq = 0
+        self.page = Page()
 
     async def connect(self) -> tuple[bool, Any]:
         return await self.communicator.connect()
@@ -97,11 +99,15 @@ class Tab:
         await self.communicator.send_to(text_data=json.dumps({**fields, "HEADERS": {}}))
 
     async def receive(self, timeout: float = 10.0) -> str:
-        html = await self.communicator.receive_from(timeout=timeout)
+        """The next frame, as HTML (compact frames as the page would apply them)."""
+        frame = await self.communicator.receive_from(timeout=timeout)
+        html = self.page.as_html(frame)
         self.received.append((time.monotonic(), html))
         found = position(html)
         if found:
             self.run, self.seq = found
+        elif self.page.seq is not None and frame.startswith("["):
+            self.seq = self.page.seq
         return html
 
     async def until(self, needle: str, timeout: float = 15.0) -> str:

@@ -15,6 +15,8 @@ from django.test import Client
 from dashboard.asgi import application
 from dashboard.aws import chat as aws_chat
 
+from .frames_support import Page
+
 ORIGIN = (b"origin", b"http://testserver")
 _POS = re.compile(r'class="stream-pos"[^>]*data-run="([^"]*)"\s+data-seq="(\d+)"')
 
@@ -87,6 +89,8 @@ class Tab:
         self.received: list[tuple[float, str]] = []
         self.run: str | None = None
         self.seq = 0
+        self.page = Page()
+        self.frames: list[str] = []  # as they came over the socket
 
     async def open(self, run: str | None = None, after: int = 0) -> Tab:
         connected, code = await self.communicator.connect()
@@ -105,11 +109,15 @@ class Tab:
         )
 
     async def receive(self, timeout: float = 10.0) -> str:
-        html = await self.communicator.receive_from(timeout=timeout)
+        """The next frame, as HTML (compact frames as the page would apply them)."""
+        self.frames.append(await self.communicator.receive_from(timeout=timeout))
+        html = self.page.as_html(self.frames[-1])
         self.received.append((time.monotonic(), html))
         found = position(html)
         if found:
             self.run, self.seq = found
+        elif self.page.seq is not None and self.frames[-1].startswith("["):
+            self.seq = self.page.seq
         return html
 
     async def until(self, needle: str, timeout: float = 15.0) -> str:

@@ -18,6 +18,15 @@ def _fresh_clients():
     reset_clients()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_stream_log():
+    # The in-memory replay log lives as long as the process: each test starts without streams.
+    from dashboard.streams import log
+
+    if not log.store().__class__.__name__.startswith("Redis"):
+        log.reset()
+
+
 def _user(username: str, role: str | None) -> User:
     user = User.objects.create_user(username=username, password="pw-" + username)
     if role:

@@ -4,6 +4,7 @@ exactly which events a socket received, in which order and how they were batched
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import threading
@@ -101,6 +102,16 @@ class Viewer:
             text_data=json.dumps({"streams": "hello", "run": run, "after": after})
         )
         return self
+
+    async def settled(self) -> None:
+        """Wait until the key's consumers have answered their hellos (the log was read)."""
+        from dashboard.fanout import hub
+
+        topic = streams.topic(f"{KIND}:{self.name}")
+        deadline = time.monotonic() + 5
+        while not all(getattr(c, "ready", False) for c in hub().topics.get(topic, ())):
+            assert time.monotonic() < deadline, "the hello was never answered"
+            await asyncio.sleep(0.01)
 
     async def receive_until(self, kind: str, timeout: float = 5.0) -> list[tuple]:
         """Receive until an event of type `kind` arrived; returns every event received."""

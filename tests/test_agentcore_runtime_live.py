@@ -18,6 +18,7 @@ from dashboard import streams
 from dashboard.agentcore import runtime_runs
 from dashboard.aws import agentcore_runtime as runtime_api
 from dashboard.aws import executor as aws_executor
+from dashboard.streams.views import render_from
 
 from .agentcore_code_support import ASSISTANT, Tab, serialize_sqlite
 
@@ -239,7 +240,7 @@ def test_agent_text_is_rendered_as_sanitized_markdown():
         streams.Event(seq=4, type="complete", data={"bytes": 1}, at=time.time()),
         streams.Event(seq=5, type=streams.END, data={}, at=time.time()),
     ]
-    html = runtime_runs.render(key, "r1", events, {})
+    html = render_from(key, "r1", events, 0)
     assert "<strong>bold</strong>" in html
     assert "<script>" not in html and "<img" not in html and 'href="javascript:' not in html
     assert "&lt;script&gt;" in html and "&lt;img src=x onerror=y&gt;" in html

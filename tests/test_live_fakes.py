@@ -10,7 +10,6 @@ import time
 import uuid
 from typing import Any
 
-from channels.layers import get_channel_layer
 from django.utils.html import escape
 
 from dashboard.live import Change, Registry, Watch, make_key
@@ -89,23 +88,25 @@ def assert_one_fetch_per_interval(calls: list[float], window: float) -> None:
 
 
 class Listener:
-    """Collects the live messages sent to one plain channel-layer channel."""
+    """Collects the live fragments delivered to one subscriber of this process's hub (as a
+    socket would get them). Pass the listener itself where a registry wants a subscriber."""
 
     def __init__(self) -> None:
-        self.layer = get_channel_layer()
-        self.channel = ""
         self.messages: asyncio.Queue[str] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
+        self.resyncs = 0
 
-    async def start(self) -> Listener:
-        self.channel = await self.layer.new_channel()
-        self._task = asyncio.create_task(self._run())
+    @property
+    def channel(self) -> Listener:
         return self
 
-    async def _run(self) -> None:
-        while True:
-            message = await self.layer.receive(self.channel)
-            await self.messages.put(message["html"])
+    async def start(self) -> Listener:
+        return self
+
+    def deliver(self, topic: str, message: dict) -> None:
+        self.messages.put_nowait(message["html"])
+
+    def resync(self, topic: str) -> None:
+        self.resyncs += 1
 
     async def next(self, timeout: float = 1.0) -> str:
         return await asyncio.wait_for(self.messages.get(), timeout)
@@ -115,6 +116,25 @@ class Listener:
         return self.messages.empty()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        return
+
+
+class Sink:
+    """A subscriber that drops what it gets (a socket nobody reads, for counting fetches)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def deliver(self, topic: str, message: dict) -> None:
+        pass
+
+    def resync(self, topic: str) -> None:
+        pass
+
+
+_SINKS: dict[str, Sink] = {}
+
+
+def sink(name: str) -> Sink:
+    """The same Sink for the same name (to unsubscribe what was subscribed)."""
+    return _SINKS.setdefault(name, Sink(name))

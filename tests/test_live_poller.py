@@ -17,10 +17,12 @@ from .test_live_fakes import (
     INTERVAL,
     FakeBackend,
     Listener,
+    Sink,
     assert_one_fetch_per_interval,
     fetches_during,
     new_key,
     new_registry,
+    sink,
     wait_until,
 )
 
@@ -70,7 +72,7 @@ async def test_two_processes_with_many_subscribers_still_fetch_once_per_interval
     for registry in registries:
         cleanup(registry)
         for n in range(50):
-            await registry.subscribe(key, f"fake.channel-{n}")
+            await registry.subscribe(key, Sink(f"fake.channel-{n}"))
     calls = await asyncio.gather(fetches_during(first, 0.5), fetches_during(second, 0.5))
     # One registry holds the lease; the other never fetches while it does.
     assert first.count == 0 or second.count == 0
@@ -107,13 +109,13 @@ async def test_the_poller_stops_when_the_last_subscriber_leaves(cleanup):
     backend = FakeBackend(TASKS)
     registry = new_registry(backend)
     cleanup(registry)
-    await registry.subscribe(key, "fake.one")
-    await registry.subscribe(key, "fake.two")
-    await registry.unsubscribe(key, "fake.one")
+    await registry.subscribe(key, sink("fake.one"))
+    await registry.subscribe(key, sink("fake.two"))
+    await registry.unsubscribe(key, sink("fake.one"))
     await wait_until(lambda: backend.count >= 3)
     assert registry.polling() == {key}
 
-    await registry.unsubscribe(key, "fake.two")
+    await registry.unsubscribe(key, sink("fake.two"))
     stopped_at = backend.count
     await asyncio.sleep(5 * INTERVAL)
     assert backend.count == stopped_at
@@ -164,10 +166,10 @@ async def test_a_leader_whose_last_subscriber_leaves_hands_over_at_once(cleanup)
     leader, standby = new_registry(first), new_registry(second)
     cleanup(leader)
     cleanup(standby)
-    await leader.subscribe(key, "fake.on-leader")
+    await leader.subscribe(key, sink("fake.on-leader"))
     await wait_until(lambda: first.count >= 1)
-    await standby.subscribe(key, "fake.on-standby")
-    await leader.unsubscribe(key, "fake.on-leader")
+    await standby.subscribe(key, sink("fake.on-standby"))
+    await leader.unsubscribe(key, sink("fake.on-leader"))
     # Released, not expired: the standby needs one tick, far less than the one-second lease.
     await wait_until(lambda: second.count >= 1, timeout=0.8)
 
@@ -241,5 +243,5 @@ async def test_an_unknown_watch_is_refused(cleanup):
     registry = new_registry(FakeBackend())
     cleanup(registry)
     with pytest.raises(LookupError):
-        await registry.subscribe("nothing:here", "fake.channel")
+        await registry.subscribe("nothing:here", sink("fake.channel"))
     assert registry.polling() == set()

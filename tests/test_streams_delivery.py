@@ -12,10 +12,11 @@ import asyncio
 import threading
 
 import pytest
-from channels.layers import channel_layers, get_channel_layer
+from channels.layers import channel_layers
 from django.core.cache import cache
 
 from dashboard import streams
+from dashboard.fanout.hub import Hub, hub
 from dashboard.streams import consumer as stream_consumer
 from dashboard.streams import log
 
@@ -46,17 +47,30 @@ def seqs(got: list[tuple]) -> list[int]:
     return [e[1] for e in got]
 
 
-def small_channels(settings, capacity: int) -> None:
-    """The configured channel layer, holding only `capacity` messages per socket."""
-    layer = dict(settings.CHANNEL_LAYERS["default"])
-    layer["CONFIG"] = {**layer.get("CONFIG", {}), "capacity": capacity}
-    settings.CHANNEL_LAYERS = {"default": layer}
-    channel_layers.backends.clear()
+def small_outboxes(monkeypatch, capacity: int) -> None:
+    """Sockets keep only `capacity` messages waiting; beyond, they overflow (and catch up)."""
+    monkeypatch.setattr(stream_consumer.StreamConsumer, "outbox_capacity", capacity)
+
+
+def lose_batches(monkeypatch, topic: str, seqs: range) -> list[int]:
+    """Batches of `topic` whose last seq is in `seqs` never reach this process's sockets (as
+    when Redis pub/sub drops them on the way); returns the seqs that were lost."""
+    real = Hub.deliver
+    lost: list[int] = []
+
+    def deliver(self, name, message):
+        if name == topic and message.get("k") == "b" and message["last"] in seqs:
+            lost.append(message["last"])
+            return
+        real(self, name, message)
+
+    monkeypatch.setattr(Hub, "deliver", deliver)
+    return lost
 
 
 def stall_first_hello(monkeypatch) -> tuple[threading.Event, threading.Event]:
     """The socket's consumer is busy right after its hello read the log (until `release` is
-    set), so whatever the relay publishes meanwhile waits in, or overflows, its channel.
+    set), so whatever the relay publishes meanwhile waits in, or overflows, its outbox.
     `entered` is set once it is busy."""
     real = stream_consumer.views.read_runs
     entered, release = threading.Event(), threading.Event()
@@ -137,23 +151,21 @@ async def test_the_replay_log_of_a_run_survives_the_rest_of_the_caches_traffic()
     assert await relay.wait(5) == streams.END
 
 
-# --- a channel layer that drops messages ------------------------------------------------------
+# --- batches dropped on the way ------------------------------------------------------------
 
 
-async def test_batches_a_full_channel_dropped_are_caught_up_even_the_last_one(
-    settings, monkeypatch
-):
-    settings.STREAM_COALESCE_SECONDS = 0  # a message per event: the channel overflows
+async def test_batches_a_full_outbox_dropped_are_caught_up_even_the_last_one(settings, monkeypatch):
+    settings.STREAM_COALESCE_SECONDS = 0  # a message per event: the outbox overflows
     settings.STREAM_HEARTBEAT_SECONDS = 0.2
-    small_channels(settings, capacity=3)
+    small_outboxes(monkeypatch, capacity=3)
     entered, release = stall_first_hello(monkeypatch)
     viewer = await Viewer("full").open()
     assert await asyncio.to_thread(entered.wait, 5)
     relay = await streams.start(
         key("full"), source([*deltas(30), ("done", {"text": "ok"})]), meta={}
     )
-    # Everything is published while the viewer is busy: its channel keeps the first three
-    # batches and drops the rest, the run's end among them.
+    # Everything is published while the viewer is busy: its outbox overflows again and again
+    # and keeps only the last batches after an overflow marker.
     assert await relay.wait(5) == streams.END
     release.set()
     got = await viewer.receive_until(streams.END, timeout=10)
@@ -165,20 +177,19 @@ async def test_batches_a_full_channel_dropped_are_caught_up_even_the_last_one(
 async def test_a_quiet_run_tells_a_viewer_that_lost_batches_what_it_lacks(settings, monkeypatch):
     settings.STREAM_COALESCE_SECONDS = 0
     settings.STREAM_HEARTBEAT_SECONDS = 0.3
-    small_channels(settings, capacity=3)
-    entered, release = stall_first_hello(monkeypatch)
+    lost = lose_batches(monkeypatch, streams.topic(key("quiet")), range(3, 12))
     gate = Gate()
     viewer = await Viewer("quiet").open()
-    assert await asyncio.to_thread(entered.wait, 5)
+    await viewer.settled()
     relay = await streams.start(key("quiet"), source(deltas(20), gate=gate), meta={})
-    # The first half (stream.start and 10 deltas) is published while the viewer is busy, and
-    # most of it dropped; then the run goes quiet at the gate.
+    # The first half (stream.start and 10 deltas) is published, seqs 3 to 11 lost on the way;
+    # then the run goes quiet at the gate: no next batch shows the gap.
     while relay.published < 11:  # a batch per event with no coalescing
         await asyncio.sleep(0.01)
-    release.set()
     got = await viewer.receive_until("delta")
     while got[-1][1] < 11:  # no new batch comes while the run is quiet: the beats must tell
         got += await viewer.receive_until("delta", timeout=5)
+    assert lost == list(range(3, 12))
     gate.set()
     got += await viewer.receive_until(streams.END)
     assert seqs(got) == list(range(1, 23))
@@ -210,6 +221,4 @@ async def test_a_send_to_a_client_that_has_gone_leaves_the_consumer_running(monk
     assert await relay.wait(5) == streams.END
     await asyncio.sleep(0.1)  # the consumer tried to send the rest
     await viewer.close()  # raises if the consumer died of its failed sends
-    groups = getattr(get_channel_layer(), "groups", None)  # the in-memory layer's
-    if groups is not None:
-        assert not groups.get(streams.group_name(key("gone"))), "it left the group"
+    assert hub().subscriber_count(streams.topic(key("gone"))) == 0, "it left the topic"

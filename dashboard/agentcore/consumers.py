@@ -121,7 +121,7 @@ class CodeSessionConsumer(_Starting):
             "agentcore/code_session.html#form-errors",
             {"form": started.form, "run_error": started.error, "oob": True},
         )
-        await self.send(text_data=html)
+        await self.push(html)
 
 
 class RuntimeConsumer(_Starting):
@@ -143,4 +143,4 @@ class RuntimeConsumer(_Starting):
             "agentcore/runtime.html#form-errors",
             {"form": started.form, "run_error": started.error, "oob": True},
         )
-        await self.send(text_data=html)
+        await self.push(html)

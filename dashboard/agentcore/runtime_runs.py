@@ -162,26 +162,21 @@ def _partial(name: str, **context: Any) -> str:
 
 def render(
     key: str, run: str, events: list[streams.Event], state: dict[str, Any], html: bool = True
-) -> str:
-    """The fragments that bring a page from before `events` to after them (streams kind)."""
+) -> list[Any]:
+    """The fragments that bring a page from before `events` to after them (streams kind);
+    streamed text as `streams.Append` parts (compact frames)."""
     x: Invocation = state.get("x") or start_invocation(run, {})
     state["x"] = x
-    parts: list[str] = []
+    parts: list[Any] = []
     text: list[str] = []  # consecutive text of this batch, sent as one fragment
     raw: list[str] = []
 
     def flush() -> None:
         if text:
-            parts.append(
-                format_html(
-                    '<span hx-swap-oob="beforeend:#{}-text">{}</span>', x.dom, "".join(text)
-                )
-            )
+            parts.append(streams.Append("~text", "".join(text)))
             text.clear()
         if raw:
-            parts.append(
-                format_html('<span hx-swap-oob="beforeend:#{}-raw">{}</span>', x.dom, "".join(raw))
-            )
+            parts.append(streams.Append("~raw", "".join(raw)))
             raw.clear()
 
     for event in events:
@@ -226,7 +221,13 @@ def render(
         if last in streams.TERMINAL or any(e["type"] in streams.TERMINAL for e in events):
             parts.append(_partial("status", x=x, oob=True))
             parts.append(_partial("end", x=x, oob=True))
-    return "".join(parts)
+    return parts
 
 
-streams.register(KIND, render=render, coalesce={"text", "raw"}, quiet={"heartbeat"})
+streams.register(
+    KIND,
+    render=render,
+    coalesce={"text", "raw"},
+    quiet={"heartbeat"},
+    dom=lambda run: f"i-{run}-",
+)

@@ -117,7 +117,7 @@ class BrowserSessionConsumer(LiveConsumer):
         try:
             endpoint = await self._live_view_endpoint()
             if endpoint is None:
-                await self.send(text_data=endpoint_fragment(ended=True))
+                await self.send_frame(endpoint_fragment(ended=True))
                 return
             signed = await executor.run(
                 aws_browser.live_view_url,
@@ -126,22 +126,20 @@ class BrowserSessionConsumer(LiveConsumer):
                 origin=self._origin(),
             )
         except (NotFound, ValidationFailed):
-            await self.send(text_data=endpoint_fragment(ended=True))
+            await self.send_frame(endpoint_fragment(ended=True))
             return
         except AwsError as error:
             logger.warning("Could not sign a live-view URL: %s", error.message)
-            await self.send(text_data=endpoint_fragment(error=error.message))
+            await self.send_frame(endpoint_fragment(error=error.message))
             return
-        await self.send(
-            text_data=endpoint_fragment(url=signed["url"], expires_at=signed["expiresAt"])
-        )
+        await self.send_frame(endpoint_fragment(url=signed["url"], expires_at=signed["expiresAt"]))
 
     async def _renew_forever(self) -> None:
         while True:
             await asyncio.sleep(settings.BROWSER_LIVE_VIEW_EXPIRES * RENEW_AT)
             await self.send_live_view()
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+    async def receive_frame(self, text_data: str | None, bytes_data: bytes | None) -> None:
         """``{"live_view": "renew"}``: the page's viewer needs a fresh URL now."""
         try:
             message = loads_json(text_data or "")

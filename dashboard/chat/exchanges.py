@@ -401,19 +401,19 @@ def _oob_append(target: str, html: str) -> str:
     return format_html('<div hx-swap-oob="beforeend:#{}">{}</div>', target, html)
 
 
-def render(key: str, run: str, events: list[streams.Event], state: dict[str, Any]) -> str:
-    """The fragments that bring a page from before `events` to after them (streams kind)."""
+def render(key: str, run: str, events: list[streams.Event], state: dict[str, Any]) -> list[Any]:
+    """The fragments that bring a page from before `events` to after them (streams kind);
+    streamed text as `streams.Append` parts (compact frames)."""
     exchange: Exchange = state.get("exchange") or start_exchange(key, run, {})
     state["exchange"] = exchange
-    parts: list[str] = []
+    parts: list[Any] = []
     pending: tuple[Block, str] | None = None  # consecutive deltas of one block, merged
 
     def flush() -> None:
         nonlocal pending
         if pending is not None:
             block, text = pending
-            target = f"{exchange.dom}-b{block.index}-raw"
-            parts.append(format_html('<span hx-swap-oob="beforeend:#{}">{}</span>', target, text))
+            parts.append(streams.Append(f"~b{block.index}-raw", text))
             pending = None
 
     status_changed = False
@@ -451,7 +451,7 @@ def render(key: str, run: str, events: list[streams.Event], state: dict[str, Any
     flush()
     if status_changed:
         parts.append(_partial("status", x=exchange, oob=True))
-    return "".join(parts)
+    return parts
 
 
 streams.register(
@@ -459,4 +459,5 @@ streams.register(
     render=render,
     coalesce={"contentBlockDelta"},
     quiet={"heartbeat"},
+    dom=lambda run: f"x-{run}-",
 )

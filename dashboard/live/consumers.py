@@ -19,9 +19,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from channels.generic.websocket import AsyncWebsocketConsumer
+from dashboard.fanout.socket import FanoutConsumer
 
-from .fragments import EVENT_TYPE
+from .fragments import RESYNC_FRAME
 from .registry import Registry, default_registry
 
 logger = logging.getLogger(__name__)
@@ -31,8 +31,8 @@ FORBIDDEN = 4403
 BAD_KEY = 4404
 
 
-class LiveConsumer(AsyncWebsocketConsumer):
-    """Forwards `live.fragment` group messages of its keys to the socket; listens to nothing.
+class LiveConsumer(FanoutConsumer):
+    """Forwards the fragments of its keys to the socket; listens to nothing.
 
     `key_templates` are formatted with the URL route kwargs. Override `live_keys` for anything
     else and `has_access` to check the user may see those resources.
@@ -73,13 +73,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if not await self.has_access(user, keys):
             await self.close(code=FORBIDDEN)
             return
-        # Join the groups before accepting, so the page misses nothing sent once its socket is
-        # open. Nothing is forwarded early: channels dispatches one message at a time, so group
-        # messages wait until this handler (and its accept) is done.
+        # Subscribe before accepting, so the page misses nothing sent once its socket is open;
+        # what arrives meanwhile waits in the socket's outbox until the writer runs.
         try:
             for key in keys:
-                await registry.subscribe(key, self.channel_name)
-                self.subscribed.append(key)
+                await self.live_subscribe(key)
         except Exception:
             logger.exception("Could not subscribe a live socket to %s", keys)
             await self._unsubscribe_all()
@@ -87,27 +85,27 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return
         await self.accept()
 
+    async def live_subscribe(self, key: str) -> None:
+        """Watch one more key (its fragments come to this socket; it is polled)."""
+        self._fan()
+        await self.get_registry().subscribe(key, self)
+        self.subscribed.append(key)
+
     async def disconnect(self, code: int) -> None:
         await self._unsubscribe_all()
 
     async def _unsubscribe_all(self) -> None:
         registry = self.get_registry()
         for key in getattr(self, "subscribed", []):
-            await registry.unsubscribe(key, self.channel_name)
+            await registry.unsubscribe(key, self)
         self.subscribed = []
+        await self.fan_unsubscribe_all()
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        # Live pages only listen; anything sent is ignored.
-        return
-
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        # Forwarding a fragment touches no database, so skip channels' per-message
-        # close_old_connections: a hop through the one thread-sensitive thread for every socket
-        # and fragment (500 sockets, 500 hops), queued behind whatever ORM call runs there.
-        if message.get("type") == EVENT_TYPE:
-            await self.live_fragment(message)
+    async def handle(self, item: Any) -> None:
+        if isinstance(item, tuple):
+            html = item[1].get("html")
+            if html:
+                await self.send_frame(html)
             return
-        await super().dispatch(message)
-
-    async def live_fragment(self, event: dict[str, Any]) -> None:
-        await self.send(text_data=event["html"])
+        # Lost on the way, overflowed, or paused: the page re-renders its live region.
+        await self.send_frame(RESYNC_FRAME)

@@ -11,12 +11,13 @@ import re
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-EVENT_TYPE = "live.fragment"
+
+def message(html: str) -> dict[str, str]:
+    """The fan-out message that carries `html` to every socket watching a key."""
+    return {"html": html}
 
 
-def event(html: str) -> dict[str, str]:
-    """The channel-layer message that carries `html` to every socket of a group."""
-    return {"type": EVENT_TYPE, "html": html}
+RESYNC_FRAME = '["resync"]'  # console.js: re-render the page's live region
 
 
 def status_element_id(key: str) -> str:

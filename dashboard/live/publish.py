@@ -9,8 +9,9 @@ spaces list does). If the item passed differs in shape from what the watch's fet
 the next poll sends it once more as "updated" — harmless too, but pass the fetch's shape.
 
 Both functions are sync (for views) and never raise: the change is made in AWS already, and a
-channel layer that is down must not turn that success into an error page. Pages resync on
-reconnect. From async code use `apublish`.
+Redis that is down must not turn that success into an error page. Pages resync on reconnect.
+They reuse the process's long-lived connections (dashboard.fanout): no event loop or connection
+pool per call. From async code use `apublish`.
 """
 
 from __future__ import annotations
@@ -19,12 +20,11 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from dashboard import fanout
 
 from . import store
-from .fragments import event
-from .watch import DELETED, WATCHES, Change, Kind, Watch, group_name, split_key
+from .fragments import message
+from .watch import DELETED, WATCHES, Change, Kind, Watch, split_key, topic
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 def publish(key: str, html: str) -> None:
     """Send `html` (out-of-band fragments) to every socket watching `key` now."""
     try:
-        async_to_sync(_group_send)(key, html)
+        fanout.publish(topic(key), message(html))
     except Exception:
         logger.exception("Could not publish a live update of %s", key)
 
@@ -40,15 +40,9 @@ def publish(key: str, html: str) -> None:
 async def apublish(key: str, html: str) -> None:
     """`publish` for async code."""
     try:
-        await _group_send(key, html)
+        await fanout.apublish(topic(key), message(html))
     except Exception:
         logger.exception("Could not publish a live update of %s", key)
-
-
-async def _group_send(key: str, html: str) -> None:
-    layer = get_channel_layer()
-    if layer is not None:
-        await layer.group_send(group_name(key), event(html))
 
 
 def publish_change(

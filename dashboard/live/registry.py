@@ -26,15 +26,15 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from channels.layers import get_channel_layer
 from django.conf import settings
 
+from dashboard import fanout
 from dashboard.aws import executor
 from dashboard.aws.errors import AwsError
 
 from . import store
-from .fragments import event, status_fragment
-from .watch import WATCHES, Change, Watch, diff, group_name, split_key
+from .fragments import message, status_fragment
+from .watch import WATCHES, Change, Watch, diff, split_key, topic
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class Registry:
         self._max_interval = max_interval
         # Unique per registry, so a restarted process never mistakes an old lease for its own.
         self.token = token or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
-        self._subscribers: dict[str, set[str]] = {}
+        self._subscribers: dict[str, set[fanout.Subscriber]] = {}
         self._pollers: dict[str, asyncio.Task[None]] = {}
 
     @property
@@ -82,22 +82,21 @@ class Registry:
         except KeyError:
             raise LookupError(f"No watch is registered for {key!r}") from None
 
-    async def subscribe(self, key: str, channel_name: str) -> None:
-        """Send `key`'s fragments to `channel_name` and make sure the key is polled."""
+    async def subscribe(self, key: str, subscriber: fanout.Subscriber) -> None:
+        """Send `key`'s fragments to `subscriber` and make sure the key is polled."""
         self.watch_for(key)
-        await get_channel_layer().group_add(group_name(key), channel_name)
-        self._subscribers.setdefault(key, set()).add(channel_name)
+        await fanout.hub().subscribe(topic(key), subscriber)
+        self._subscribers.setdefault(key, set()).add(subscriber)
         self._ensure_poller(key)
 
-    async def unsubscribe(self, key: str, channel_name: str) -> None:
-        """Stop sending to `channel_name`; the last local subscriber stops this process's poller."""
+    async def unsubscribe(self, key: str, subscriber: fanout.Subscriber) -> None:
+        """Stop sending to `subscriber`; the last local subscriber stops this process's poller."""
         subscribers = self._subscribers.get(key, set())
-        subscribers.discard(channel_name)
+        subscribers.discard(subscriber)
         try:
-            await get_channel_layer().group_discard(group_name(key), channel_name)
+            await fanout.hub().unsubscribe(topic(key), subscriber)
         except Exception:
-            # A layer that is down forgets its groups anyway (channels_redis expires them).
-            logger.exception("Could not leave the live group of %s", key)
+            logger.exception("Could not leave the live topic of %s", key)
         if not subscribers:
             self._subscribers.pop(key, None)
             await self._stop(key, release=True)
@@ -217,7 +216,7 @@ class Registry:
 
     async def _send(self, key: str, html: str) -> None:
         try:
-            await get_channel_layer().group_send(group_name(key), event(html))
+            await fanout.apublish(topic(key), message(html))
         except Exception:
             logger.exception("Could not send a live update of %s", key)
 

@@ -7,7 +7,6 @@ with the parts ("board:abc" → `fetch("abc")`).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -76,13 +75,9 @@ def split_key(key: str) -> tuple[str, list[str]]:
     return name, parts
 
 
-def group_name(key: str) -> str:
-    """The channel-layer group of everyone watching `key`.
-
-    Group names may only hold ASCII letters, digits, "-", "_" and "." and stay under 100
-    characters; keys hold ":" and AWS ids, so the group is named by a digest of the key.
-    """
-    return "live." + hashlib.sha256(key.encode()).hexdigest()[:40]
+def topic(key: str) -> str:
+    """The fan-out topic of everyone watching `key`."""
+    return "l:" + key
 
 
 def diff(key: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:

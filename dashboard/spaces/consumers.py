@@ -4,26 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.generic.websocket import AsyncWebsocketConsumer
+from dashboard.fanout.socket import FanoutConsumer
+from dashboard.live.fragments import RESYNC_FRAME
 
-from .live import GROUP
+from .live import TOPIC
 
 
-class SpacesConsumer(AsyncWebsocketConsumer):
+class SpacesConsumer(FanoutConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=4401)
             return
-        await self.channel_layer.group_add(GROUP, self.channel_name)
+        await self.fan_subscribe(TOPIC)
         await self.accept()
 
-    async def disconnect(self, code: int) -> None:
-        await self.channel_layer.group_discard(GROUP, self.channel_name)
-
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        # The page only listens; anything it sends is ignored.
-        return
-
-    async def space_changed(self, event: dict[str, Any]) -> None:
-        await self.send(text_data=event["html"])
+    async def handle(self, item: Any) -> None:
+        if isinstance(item, tuple):
+            await self.send_frame(item[1]["html"])
+        else:  # rows may have been lost on the way: the page re-renders its list
+            await self.send_frame(RESYNC_FRAME)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.template.loader import render_to_string
 
-GROUP = "spaces"
+from dashboard import fanout
+
+TOPIC = "spaces"
 
 logger = logging.getLogger(__name__)
 
@@ -19,12 +19,9 @@ def space_changed(kind: str, space_id: str, space: dict[str, Any] | None = None)
     html = render_to_string(
         "spaces/list.html#live-row", {"space": space, "space_id": space_id, "kind": kind}
     )
-    layer = get_channel_layer()
-    if layer is None:
-        return
     try:
-        async_to_sync(layer.group_send)(GROUP, {"type": "space.changed", "html": html})
+        fanout.publish(TOPIC, {"html": html})
     except Exception:
-        # The change is made in AWS already; a channel layer that is down (Redis restarting)
-        # must not turn that success into an error page. Open pages resync on reconnect.
+        # The change is made in AWS already; a Redis that is down (restarting) must not turn
+        # that success into an error page. Open pages resync on reconnect.
         logger.exception("Could not broadcast %s of agent space %s", kind, space_id)

@@ -92,6 +92,7 @@ Using it
 """
 
 from .consumer import StreamConsumer
+from .frames import Append
 from .log import Event
 from .pool import PoolFull, StreamPool
 from .relay import (
@@ -106,11 +107,11 @@ from .relay import (
     Kind,
     Relay,
     active,
-    group_name,
     kind_of,
     register,
     shutdown,
     start,
+    topic,
 )
 from .views import (
     RunView,
@@ -131,6 +132,7 @@ __all__ = [
     "TERMINAL",
     "TIMEOUT",
     "AlreadyStreaming",
+    "Append",
     "Event",
     "Kind",
     "PoolFull",
@@ -140,7 +142,6 @@ __all__ = [
     "StreamPool",
     "active",
     "beat_fragment",
-    "group_name",
     "kind_of",
     "page_position",
     "position_fragment",
@@ -150,4 +151,5 @@ __all__ = [
     "resync_fragment",
     "shutdown",
     "start",
+    "topic",
 ]

@@ -5,25 +5,23 @@ A viewer says where it stands once its socket is open, and is sent exactly what 
     → {"streams": "hello", "run": "<run or null>", "after": <last seq it has>}
     ← the rest of that run, every later run in full, then each batch as it is published
 
-Every message sent ends with the position fragment (`position_fragment`), so the page always
-knows its (run, seq) for the next hello, after a reconnect. Batches a viewer has already seen
-are dropped, batches that overlap or leave a gap are re-rendered from the log: nothing is lost
-and nothing is shown twice. A position the log no longer knows (a run expired, or the page is
-older than every run kept), or a gap the log cannot fill any more, gets `resync_fragment`: the
-page reloads its stream region.
+A viewer in step with the relay gets each batch's frame as the relay rendered it (the same text
+for every viewer; it carries the new position). Batches a viewer has already seen are dropped;
+batches that overlap or leave a gap are re-rendered from the log for this viewer alone: nothing
+is lost and nothing is shown twice. A position the log no longer knows (a run expired, or the
+page is older than every run kept), or a gap the log cannot fill any more, gets
+`resync_fragment`: the page reloads its stream region.
 
-Group messages that arrive before the hello are dropped: the hello reads the log, which holds
-them (events are logged before they are published).
+Batches that arrive before the hello are dropped: the hello reads the log, which holds them
+(a batch is logged before it is published).
 
-A channel layer drops messages for a socket whose channel is full (`CHANNEL_CAPACITY`), without
-telling anyone. A dropped batch in mid-run shows as a gap in the next one; the *last* batches of
-a run have no next one. So a viewer also catches up when a heartbeat says more was published
-than it has, and, while the run it follows is not over, when it has heard nothing for one and a
-half heartbeat periods (a live relay sends a beat every `STREAM_HEARTBEAT_SECONDS` of quiet):
-it then reads the log, which also tells it when the relay died (`stream.lost`).
-
-A send on a socket the client has just closed is ignored (the disconnect follows and leaves
-the group), rather than ending the consumer with an error and its group membership behind.
+What the hub delivers waits in the socket's bounded outbox (dashboard.fanout): when it
+overflows, or the page stops reading and is paused, or the Redis subscription broke, the viewer
+re-reads the log instead (the same catch-up as a gap). The last batches of a run have no next
+one to show a gap; so a viewer also catches up when a heartbeat says more was published than it
+has, and, while the run it follows is not over, when it has heard nothing for one and a half
+heartbeat periods (a live relay beats every `STREAM_HEARTBEAT_SECONDS` of quiet): it then reads
+the log, which also tells it when the relay died (`stream.lost`).
 """
 
 from __future__ import annotations
@@ -32,13 +30,14 @@ import asyncio
 import logging
 from typing import Any
 
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from dashboard.core.forms import loads as loads_json
+from dashboard.fanout.outbox import OVERFLOW
+from dashboard.fanout.socket import RESUME, RESYNC, FanoutConsumer
 
 from . import log, views
-from .relay import BATCH, BEAT, TERMINAL, group_name, kind_of
+from .relay import BATCH, BEAT, TERMINAL, kind_of, topic
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +45,11 @@ UNAUTHENTICATED = 4401
 FORBIDDEN = 4403
 BAD_KEY = 4404
 
-CHECK = "streams.check"  # a consumer to itself: it has heard nothing for too long
+CHECK = "streams.check"  # a viewer to itself: it has heard nothing for too long
+HELLO = "streams.hello"
 
 
-class StreamConsumer(AsyncWebsocketConsumer):
+class StreamConsumer(FanoutConsumer):
     """Subclass: implement `stream_key()` (from the URL route), optionally `has_access()` and
     `receive_message()` for messages other than the hello."""
 
@@ -86,20 +86,16 @@ class StreamConsumer(AsyncWebsocketConsumer):
         if not await self.has_access(user):
             await self.close(code=FORBIDDEN)
             return
-        await self.channel_layer.group_add(group_name(self.key), self.channel_name)
+        await self.fan_subscribe(topic(self.key))
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
         watcher = getattr(self, "_watcher", None)
         if watcher is not None:
             watcher.cancel()
-        if self.key:
-            try:
-                await self.channel_layer.group_discard(group_name(self.key), self.channel_name)
-            except Exception:
-                logger.exception("Could not leave the stream group of %s", self.key)
+        await super().disconnect(code)
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+    async def receive_frame(self, text_data: str | None, bytes_data: bytes | None) -> None:
         try:
             message = loads_json(text_data or "")
         except ValueError:  # also nesting too deep (the reader refuses it without recursion)
@@ -110,37 +106,20 @@ class StreamConsumer(AsyncWebsocketConsumer):
         if message.get("streams") == "hello":
             run = message.get("run")
             after = message.get("after")
-            await self.hello(
-                run if isinstance(run, str) and run else None,
-                after if isinstance(after, int) and after >= 0 else 0,
+            # In the outbox, so batches delivered meanwhile are handled after it, in order.
+            self._outbox.put(
+                (
+                    HELLO,
+                    run if isinstance(run, str) and run else None,
+                    after if isinstance(after, int) and after >= 0 else 0,
+                )
             )
             return
         await self.receive_message(message)
 
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        # Stream messages touch no database: skip channels' close_old_connections hop through
-        # the one thread-sensitive thread for every batch and viewer.
-        kind = message.get("type")
-        if kind == BATCH:
-            await self.streams_batch(message)
-            return
-        if kind == BEAT:
-            await self.streams_beat(message)
-            return
-        if kind == CHECK:
-            await self.streams_check(message)
-            return
-        await super().dispatch(message)
-
     async def push(self, html: str) -> bool:
-        """Send `html` to this socket; False when the client has gone (nothing is raised)."""
-        try:
-            await self.send(text_data=html)
-        except Exception:
-            # daphne raises on a send after the client closed; its disconnect comes next.
-            logger.debug("Stream viewer of %s has gone", self.key, exc_info=True)
-            return False
-        return True
+        """Send `html` to this socket; False when it was not sent (gone, or paused)."""
+        return await self.send_frame(html)
 
     async def hello(self, run: str | None, after: int) -> None:
         """Send what the viewer at (run, after) lacks, then follow the live batches."""
@@ -156,6 +135,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
             return
         parts: list[str] = []
         reached = run is None
+        marks: list[tuple[str, list[Any]]] = []
         for item in runs:
             if item["run"] == run:
                 reached = True
@@ -166,11 +146,31 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 self._reached(item["run"], item["events"])
                 continue
             parts.append(views.render_from(self.key, item["run"], item["events"], start))
-            self._reached(item["run"], item["events"])
+            marks.append((item["run"], item["events"]))
         self.ready = True
-        await self._send(parts)
+        await self._send(parts, marks)  # not sent (paused): it catches up when it resumes
 
-    async def streams_batch(self, message: dict[str, Any]) -> None:
+    # --- what the hub delivered, in order (the outbox's writer task) -------------------------
+
+    async def handle(self, item: Any) -> None:
+        if isinstance(item, tuple) and item[0] == HELLO:
+            await self.hello(item[1], item[2])
+            return
+        if isinstance(item, tuple):
+            _, message = item
+            kind = message.get("k")
+            if kind == BATCH:
+                await self._batch(message)
+            elif kind == BEAT:
+                await self._beat(message)
+            return
+        if item == CHECK:
+            await self._check()
+        elif item in (OVERFLOW, RESUME, RESYNC):
+            if self.ready:
+                await self._refill()
+
+    async def _batch(self, message: dict[str, Any]) -> None:
         if not self.ready:
             return
         self._heard = asyncio.get_running_loop().time()
@@ -178,48 +178,59 @@ class StreamConsumer(AsyncWebsocketConsumer):
         have = self.positions.get(run, 0)
         if message["last"] <= have:
             return
-        if message["first"] == have + 1:
-            self.positions[run] = message["last"]
-            if message.get("end"):
-                self.ended.add(run)
-            await self._send([message["html"]])
+        if message["first"] == have + 1 and self._latest_is(run):
+            if await self.send_frame(message["frame"]):
+                self.positions[run] = message["last"]
+                if message.get("end"):
+                    self.ended.add(run)
             return
-        # A gap (the layer dropped a batch, or this viewer joined between the log and the
-        # group) or an overlap: the log has everything up to this batch and beyond.
+        # A gap (a batch was lost on the way, or this viewer joined between the log and the
+        # hub) or an overlap: the log has everything up to this batch and beyond.
         await self._catch_up(run, have, message["last"])
 
-    async def streams_beat(self, message: dict[str, Any]) -> None:
+    def _latest_is(self, run: str) -> bool:
+        """The shared frame moves the page's position to `run`: only right when `run` is the
+        newest run this viewer knows (or a new one)."""
+        return run not in self.positions or next(reversed(self.positions)) == run
+
+    async def _beat(self, message: dict[str, Any]) -> None:
         if not self.ready:
             return
         self._heard = asyncio.get_running_loop().time()
         run, last = message.get("run"), message.get("last")
         if isinstance(run, str) and isinstance(last, int) and last > self.positions.get(run, 0):
-            await self._catch_up(run, self.positions.get(run, 0), last)  # a batch was dropped
+            await self._catch_up(run, self.positions.get(run, 0), last)  # a batch was lost
         await self.push(views.beat_fragment(self.key, message.get("at", 0)))
 
-    async def streams_check(self, message: dict[str, Any]) -> None:
+    async def _check(self) -> None:
         """Nothing heard for a while although a run this viewer follows is not over: read the
-        log (a dropped last batch, or a relay that died) and send what is missing."""
+        log (a lost last batch, or a relay that died) and send what is missing."""
         self._checking = False
         loop = asyncio.get_running_loop()
-        following = self._following()
-        if not self.ready or following is None or loop.time() - self._heard < self._quiet():
+        if not self.ready or self._following() is None or loop.time() - self._heard < self._quiet():
             return
         self._heard = loop.time()
+        await self._refill()
+
+    async def _refill(self) -> None:
+        """Send everything the log has beyond what this viewer has (from the run it follows)."""
+        following = self._following() or next(reversed(self.positions), None)
         runs = await asyncio.to_thread(views.read_runs, self.key)
-        if following not in [item["run"] for item in runs]:
+        known = [item["run"] for item in runs]
+        if following is not None and following not in known:
             await self.push(views.resync_fragment(self.key))  # expired meanwhile
             return
         parts: list[str] = []
-        reached = False
+        marks: list[tuple[str, list[Any]]] = []
+        reached = following is None
         for item in runs:
             reached = reached or item["run"] == following
             have = self.positions.get(item["run"], 0)
             if reached and item["last"] > have:
                 parts.append(views.render_from(self.key, item["run"], item["events"], have))
-                self._reached(item["run"], item["events"])
+                marks.append((item["run"], item["events"]))
         if parts:
-            await self._send(parts)
+            await self._send(parts, marks)
 
     # --- bookkeeping --------------------------------------------------------------------------
 
@@ -248,12 +259,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
             await asyncio.sleep(quiet / 3)
             if self._checking or self._following() is None or loop.time() - self._heard < quiet:
                 continue
-            # Through the consumer's own channel: the check runs in order with the batches.
+            # Through the outbox: the check runs in order with the batches.
             self._checking = True
-            try:
-                await self.channel_layer.send(self.channel_name, {"type": CHECK})
-            except Exception:  # full: what fills it is on its way anyway
-                self._checking = False
+            self._outbox.put(CHECK)
 
     async def _catch_up(self, run: str, have: int, upto: int) -> None:
         """Send `run`'s events after `have` (at least up to `upto`) from the log."""
@@ -265,13 +273,21 @@ class StreamConsumer(AsyncWebsocketConsumer):
             await self.push(views.resync_fragment(self.key))
             return
         html = views.render_from(self.key, run, events, have)
-        self._reached(run, events)
-        await self._send([html])
+        await self._send([html], [(run, events)])
 
-    async def _send(self, parts: list[str]) -> None:
-        if self.positions:
-            run = next(reversed(self.positions))
-            parts.append(views.position_fragment(self.key, run, self.positions[run]))
+    async def _send(self, parts: list[str], marks: list[tuple[str, list[Any]]]) -> bool:
+        """Send `parts` and the new position; the viewer has `marks` once they are sent."""
+        positions = dict(self.positions)
+        for run, events in marks:
+            positions[run] = events[-1]["seq"] if events else positions.get(run, 0)
+        if positions:
+            run = next(reversed(positions))
+            parts = [*parts, views.position_fragment(self.key, run, positions[run])]
         html = "".join(parts)
-        if html:
-            await self.push(html)
+        if not html:
+            return True
+        if not await self.push(html):
+            return False
+        for run, events in marks:
+            self._reached(run, events)
+        return True

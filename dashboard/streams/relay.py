@@ -1,28 +1,35 @@
-"""One relay per stream: iterates the blocking source in the stream pool, numbers and logs
-every event, and publishes rendered batches to the key's channel-layer group.
+"""One relay per stream: iterates the blocking source in the stream pool, numbers its events,
+and per batch renders the frame once, logs the batch and publishes it (dashboard.fanout).
 
 See the package docstring (dashboard/streams/__init__.py) for the API and its guarantees.
+
+The hot path, per batch and whatever the number of viewers: one render, one frame, one log
+append and one PUBLISH (pipelined together with Redis, by the process's log writer thread), one
+hand-over to the local hub. The reader thread hands events over through a bounded inbox and
+wakes the pump at most once per batch; the coalescing window grows while the process is busy
+(`pressure()`), so an overloaded process sends fewer, larger batches instead of queueing.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
+import queue
 import sys
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from channels.layers import get_channel_layer
 from django.conf import settings
 
+from dashboard import fanout
 from dashboard.aws.errors import AwsError
 
-from . import log
+from . import frames, log
 from .log import Event
 from .pool import PoolFull, pool
 
@@ -36,12 +43,15 @@ INTERRUPTED = "stream.interrupted"
 LOST = "stream.lost"
 TERMINAL = frozenset({END, ERROR, TIMEOUT, INTERRUPTED, LOST})
 
-BATCH = "streams.batch"
-BEAT = "streams.beat"
+BATCH = "b"  # fan-out message kinds
+BEAT = "beat"
 
-# (key, run, events, state) -> HTML fragments. `state` is a dict kept for one run and one
-# reader (the relay, or a consumer catching up), for whatever the renderer must remember.
-Render = Callable[[str, str, list[Event], dict[str, Any]], str]
+INBOX_LIMIT = 10_000  # events a reader may hand over before it waits for the pump
+MAX_WINDOW = 1.0  # the longest a batch waits under pressure, seconds
+
+# (key, run, events, state) -> HTML fragments, or a list of HTML and frames.Append parts.
+# `state` is a dict kept for one run and one reader (the relay, or a consumer catching up).
+Render = Callable[[str, str, list[Event], dict[str, Any]], "str | list[str | frames.Append]"]
 Source = Callable[[], Iterable[tuple[str, dict[str, Any]]]]
 
 
@@ -53,18 +63,26 @@ class Kind:
     render: Render
     coalesce: frozenset[str] = field(default_factory=frozenset)
     quiet: frozenset[str] = field(default_factory=frozenset)
+    # The DOM id prefix of a run's elements: compact frames name targets relative to it.
+    dom: Callable[[str], str] = field(default=lambda run: "")
 
 
 KINDS: dict[str, Kind] = {}
 
 
 def register(
-    name: str, *, render: Render, coalesce: Iterable[str] = (), quiet: Iterable[str] = ()
+    name: str,
+    *,
+    render: Render,
+    coalesce: Iterable[str] = (),
+    quiet: Iterable[str] = (),
+    dom: Callable[[str], str] | None = None,
 ) -> Kind:
     """Define kind `name`: keys "name:..." render with `render`; event types in `coalesce` may
-    wait up to STREAM_COALESCE_SECONDS to travel together; types in `quiet` (heartbeats) only
-    prove the stream alive and are neither logged nor sent."""
-    kind = Kind(name, render, frozenset(coalesce), frozenset(quiet))
+    wait to travel together; types in `quiet` (heartbeats) only prove the stream alive and are
+    neither logged nor sent. `dom(run)` is the prefix of the run's element ids, for compact
+    frames (`frames.Append("~b0-raw", text)` appends to `dom(run) + "b0-raw"`)."""
+    kind = Kind(name, render, frozenset(coalesce), frozenset(quiet), dom or (lambda run: ""))
     KINDS[name] = kind
     return kind
 
@@ -77,9 +95,13 @@ def kind_of(key: str) -> Kind:
         raise LookupError(f"No stream kind is registered for {key!r}") from None
 
 
-def group_name(key: str) -> str:
-    """The channel-layer group of a key's viewers (group names allow few characters)."""
-    return "streams." + hashlib.sha256(key.encode()).hexdigest()[:40]
+def topic(key: str) -> str:
+    """The fan-out topic of a key's viewers."""
+    return "s:" + key
+
+
+def new_run() -> str:
+    return uuid.uuid4().hex[:16]
 
 
 class AlreadyStreaming(Exception):
@@ -106,27 +128,28 @@ def error_data(exc: BaseException) -> dict[str, Any]:
     }
 
 
-_QUIET = object()  # a quiet event: proof of life only
-
-
 class Relay:
     """One run of one key. Create with `start()`."""
 
     def __init__(self, key: str, source: Source, meta: dict[str, Any]) -> None:
         self.key = key
         self.kind = kind_of(key)
-        self.run = uuid.uuid4().hex
+        self.run = new_run()
         self.source = source
         self.meta = meta
-        self.group = group_name(key)
+        self.topic = topic(key)
         self.done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self.published = 0  # batches sent
         self._sent = 0  # the last seq published
         self._loop = asyncio.get_running_loop()
-        self._queue: asyncio.Queue[Any] = asyncio.Queue()
-        self._lock = threading.Lock()  # sequence numbers and log order
-        self._writer = log.Writer(key, self.run)
-        self._closed = False  # a terminal event was logged: nothing more is accepted
+        self._lock = threading.Lock()  # numbering and the inbox
+        self._room = threading.Condition(self._lock)  # a reader waits here when the inbox is full
+        self._inbox: deque[Event] = deque()
+        self._heard = False  # a quiet event arrived since the pump last looked
+        self._seq = 0
+        self._closed = False  # a terminal event was numbered: nothing more is accepted
+        self._wake = asyncio.Event()
+        self._waiting = False  # the pump sleeps on _wake
         self._stop = threading.Event()
         self._iterator: Any = None
         self._state: dict[str, Any] = {}
@@ -156,7 +179,8 @@ class Relay:
                 if self._stop.is_set():
                     break
                 if event_type in self.kind.quiet:
-                    self._loop.call_soon_threadsafe(self._queue.put_nowait, _QUIET)
+                    self._heard = True
+                    self._poke()
                 else:
                     self._emit(event_type, data)
             else:
@@ -171,19 +195,34 @@ class Relay:
                 self._emit(INTERRUPTED, {"message": "The stream was stopped."})
 
     def _emit(self, event_type: str, data: dict[str, Any]) -> Event | None:
-        """Number, log and hand over one event (any thread). Nothing after a terminal one."""
+        """Number one event and hand it to the pump (any thread). Nothing after a terminal one."""
         with self._lock:
             if self._closed:
                 return None
-            event = Event(seq=self._writer.seq + 1, type=event_type, data=data, at=time.time())
-            self._writer.append(event)
+            while len(self._inbox) >= INBOX_LIMIT and not self._stop.is_set():
+                self._room.wait(0.5)  # the pump is behind: the source waits (AWS buffers)
+            self._seq += 1
+            event = Event(seq=self._seq, type=event_type, data=data, at=time.time())
+            self._inbox.append(event)
             if event_type in TERMINAL:
                 self._closed = True
-        try:
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, event)
-        except RuntimeError:  # the loop is gone (process exit)
-            pass
+        self._poke()
         return event
+
+    def _poke(self) -> None:
+        if self._waiting:
+            self._waiting = False
+            try:
+                self._loop.call_soon_threadsafe(self._wake.set)
+            except RuntimeError:  # the loop is gone (process exit)
+                pass
+
+    def _take(self) -> list[Event]:
+        with self._lock:
+            items = list(self._inbox)
+            self._inbox.clear()
+            self._room.notify_all()
+        return items
 
     # --- event loop ---------------------------------------------------------------------
 
@@ -200,12 +239,32 @@ class Relay:
             await asyncio.to_thread(log.release, self.key, self.run)
             raise
         _ACTIVE[self.run] = self
+        _monitor(self._loop)
         self._task = self._loop.create_task(self._pump(), name=f"relay {self.key}")
 
+    async def _next(self, timeout: float) -> list[Event]:
+        """What the reader handed over, waiting at most `timeout` for something."""
+        items = self._take()
+        if items or timeout <= 0:
+            return items
+        self._waiting = True
+        if self._inbox or self._heard:  # handed over between _take and _waiting
+            self._waiting = False
+            return self._take()
+        try:
+            async with asyncio.timeout(timeout):
+                await self._wake.wait()
+        except TimeoutError:
+            pass
+        finally:
+            self._waiting = False
+            self._wake.clear()
+        return self._take()
+
     async def _pump(self) -> None:
-        """Coalesce, render and publish until a terminal event; time out a silent stream."""
+        """Coalesce, render, log and publish until a terminal event; time out a silent stream."""
         loop = self._loop
-        window = float(getattr(settings, "STREAM_COALESCE_SECONDS", 0.05))
+        base = float(getattr(settings, "STREAM_COALESCE_SECONDS", 0.05))
         idle = float(getattr(settings, "STREAM_IDLE_TIMEOUT", 60.0))
         heartbeat = float(getattr(settings, "STREAM_HEARTBEAT_SECONDS", 10.0))
         buffer: list[Event] = []
@@ -215,117 +274,102 @@ class Relay:
             while True:
                 now = loop.time()
                 if now - last_renewed >= heartbeat:
-                    # The lock outlives three heartbeats: while it holds, this run is alive.
                     await asyncio.to_thread(log.renew, self.key, self.run)
                     last_renewed = now
                 deadline = min(last_heard + idle, last_sent + heartbeat)
                 if buffer:
                     deadline = min(deadline, window_ends)
-                try:
-                    if self._queue.empty():
-                        async with asyncio.timeout(max(0.0, deadline - now)):
-                            item = await self._queue.get()
-                    else:
-                        item = self._queue.get_nowait()
-                except TimeoutError:
-                    item = None
+                items = await self._next(max(0.0, deadline - now))
                 now = loop.time()
-                if item is not None:
+                if items or self._heard:
                     last_heard = now
+                    self._heard = False
+                for event in items:
+                    if event["type"] in self.kind.coalesce:
+                        if not buffer and now >= window_ends:
+                            # The first delta after a quiet spell goes at once.
+                            await self._publish([event])
+                            window_ends = now + _window(base)
+                            last_sent = loop.time()
+                        else:
+                            buffer.append(event)
+                        continue
+                    await self._publish([*buffer, event])
+                    buffer = []
+                    # Something new began (a block, a status): its first delta goes at once.
+                    window_ends = 0.0
+                    last_sent = loop.time()
+                    if event["type"] in TERMINAL:
+                        await self._finish(event["type"])
+                        return
+                now = loop.time()
                 if buffer and now >= window_ends:
                     await self._publish(buffer)
                     buffer = []
-                    window_ends = now + window
+                    window_ends = now + _window(base)
                     last_sent = now
-                if item is None or item is _QUIET:
+                if not items and not buffer:
                     if now - last_heard >= idle:
                         await self._terminate(TIMEOUT, {"seconds": idle, "message": _silent(idle)})
                         return
                     if now - last_sent >= heartbeat:
                         await self._beat()
                         last_sent = now
-                    continue
-                event: Event = item
-                if event["type"] in self.kind.coalesce:
-                    if buffer or now < window_ends:
-                        buffer.append(event)
-                        continue
-                    await self._publish([event])
-                    window_ends = now + window
-                else:
-                    await self._publish([*buffer, event])
-                    buffer = []
-                    # Something new began (a block, a status): its first delta goes at once.
-                    window_ends = 0.0
-                last_sent = now
-                if event["type"] in TERMINAL:
-                    await self._finish(event["type"])
-                    return
         except asyncio.CancelledError:
-            await self._terminate(INTERRUPTED, {"message": _INTERRUPTED})
+            await self._terminate(INTERRUPTED, {"message": _INTERRUPTED}, pending=buffer)
             raise
         except Exception:
             logger.exception("Relay of %s failed", self.key)
-            await self._terminate(ERROR, error_data(RuntimeError()))
+            await self._terminate(ERROR, error_data(RuntimeError()), pending=buffer)
 
-    async def _publish(self, events: list[Event]) -> None:
+    def _frame(self, events: list[Event]) -> str:
         try:
-            html = self.kind.render(self.key, self.run, events, self._state)
+            parts = self.kind.render(self.key, self.run, events, self._state)
         except Exception:
             logger.exception("Could not render stream events of %s", self.key)
-            html = ""
+            parts = ""
+        return frames.encode(self.key, self.run, events[-1]["seq"], parts, self.kind.dom(self.run))
+
+    async def _publish(self, events: list[Event]) -> None:
         message = {
-            "type": BATCH,
-            "key": self.key,
+            "k": BATCH,
             "run": self.run,
             "first": events[0]["seq"],
             "last": events[-1]["seq"],
             # The run ends with this batch: a viewer that has it expects nothing more of it.
             "end": events[-1]["type"] in TERMINAL,
-            "html": html,
+            "frame": self._frame(events),
         }
         self.published += 1
         self._sent = events[-1]["seq"]
         try:
-            await get_channel_layer().group_send(self.group, message)
+            await writer().write(self.key, self.run, events, self.topic, message)
         except Exception:
-            # Viewers catch up from the log when the layer is back (they see a gap).
-            logger.exception("Could not publish stream events of %s", self.key)
+            # Viewers catch up from the log when it is back (they see a gap, or a beat).
+            logger.exception("Could not log and publish stream events of %s", self.key)
 
     async def _beat(self) -> None:
-        try:
-            await get_channel_layer().group_send(
-                self.group,
-                # `last`: what was published so far, so a viewer that missed a batch (a full
-                # channel drops messages) notices while the run is quiet, and catches up.
-                {
-                    "type": BEAT,
-                    "key": self.key,
-                    "run": self.run,
-                    "at": time.time(),
-                    "last": self._sent,
-                },
-            )
-        except Exception:
-            logger.exception("Could not send the heartbeat of %s", self.key)
+        # `last`: what was published so far, so a viewer that missed a batch notices while the
+        # run is quiet, and catches up.
+        message = {"k": BEAT, "run": self.run, "at": time.time(), "last": self._sent}
+        await fanout.apublish(self.topic, message)
 
-    async def _terminate(self, event_type: str, data: dict[str, Any]) -> None:
-        """End the run from the loop side (timeout, shutdown): log, publish, stop the reader."""
+    async def _terminate(
+        self, event_type: str, data: dict[str, Any], pending: list[Event] | None = None
+    ) -> None:
+        """End the run from the loop side (timeout, shutdown, failure): number the terminal
+        event after whatever the reader handed over, publish all of it, stop the reader."""
         self._stop.set()
-        event = await asyncio.to_thread(self._emit, event_type, data)
-        # What the reader handed over and nobody sent yet goes first, in order (when the reader
-        # ended the run itself meanwhile, its own terminal event is among it).
-        pending: list[Event] = []
-        while not self._queue.empty():
-            item = self._queue.get_nowait()
-            if item is not _QUIET and (event is None or item["seq"] < event["seq"]):
-                pending.append(item)
-        if event is not None:
-            pending.append(event)
-        if pending:
-            await self._publish(pending)
+        event = self._emit(event_type, data)
+        rest = [*(pending or []), *self._take()]
+        if event is None and not rest:  # the reader had ended the run and it was published
+            await asyncio.to_thread(self._abort)
+            await self._finish(event_type)
+            return
+        if rest:
+            await self._publish(rest)
         await asyncio.to_thread(self._abort)
-        await self._finish(pending[-1]["type"] if pending else event_type)
+        await self._finish(rest[-1]["type"] if rest else event_type)
 
     def _abort(self) -> None:
         """Close the source from outside its thread (best effort: it may be mid-read)."""
@@ -397,15 +441,7 @@ def _close_orphan(key: str, run: str) -> None:
     events = log.read(key, run)
     if events and events[-1]["type"] in TERMINAL:
         return
-    writer = log.Writer(key, run, start_seq=events[-1]["seq"] if events else 0)
-    writer.append(
-        Event(
-            seq=writer.seq + 1,
-            type=LOST,
-            data={"message": "The console process relaying this stream stopped."},
-            at=time.time(),
-        )
-    )
+    log.append(key, run, [lost_event(events)])
 
 
 def lost_event(events: list[Event]) -> Event:
@@ -417,6 +453,147 @@ def lost_event(events: list[Event]) -> Event:
         data={"message": "The console process relaying this stream stopped."},
         at=time.time(),
     )
+
+
+# --- pressure: how far behind this process is ------------------------------------------------
+
+_lag = 0.0  # smoothed event-loop lag, seconds
+_monitored: set[asyncio.AbstractEventLoop] = set()
+
+
+def pressure() -> float:
+    """How late this process's event loop runs its work (seconds, smoothed), plus the log
+    writer's backlog: what a batch would wait behind anyway."""
+    return _lag + writer().backlog()
+
+
+def _window(base: float) -> float:
+    """The coalescing window now: the configured one, stretched by the pressure (a busy
+    process sends fewer, larger batches), at most MAX_WINDOW."""
+    if base <= 0:
+        return 0.0
+    return min(MAX_WINDOW, base + 2 * pressure())
+
+
+def _monitor(loop: asyncio.AbstractEventLoop) -> None:
+    if loop in _monitored:
+        return
+    _monitored.add(loop)
+    loop.create_task(_watch_lag(loop), name="stream pressure")
+
+
+async def _watch_lag(loop: asyncio.AbstractEventLoop) -> None:
+    global _lag
+    tick = 0.05
+    try:
+        while True:
+            before = loop.time()
+            await asyncio.sleep(tick)
+            late = max(0.0, loop.time() - before - tick)
+            _lag = 0.8 * _lag + 0.2 * late
+            if not _ACTIVE and _lag < 0.001:
+                _lag = 0.0
+    finally:
+        _monitored.discard(loop)
+
+
+# --- the log writer ---------------------------------------------------------------------------
+
+
+class Writer:
+    """Logs and publishes batches. In memory: at once. With Redis: one thread of the process
+    takes every batch waiting, of every relay, and sends them in one pipeline (each batch's
+    RPUSH before its PUBLISH), then hands each to the local hub on its loop."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._pending = 0
+        self._oldest = 0.0
+
+    def backlog(self) -> float:
+        """Seconds the oldest waiting batch has waited (0 when none)."""
+        return max(0.0, time.monotonic() - self._oldest) if self._pending else 0.0
+
+    async def write(
+        self, key: str, run: str, events: list[Event], topic: str, message: dict[str, Any]
+    ) -> None:
+        broker = fanout.broker()
+        encoded = broker.encode(topic, message)
+        if encoded is None:  # one process: the log is in memory, the hub is everything
+            log.append(key, run, events)
+            fanout.hub().deliver(topic, message)
+            return
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        with self._lock:
+            if not self._pending:
+                self._oldest = time.monotonic()
+            self._pending += 1
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="stream log", daemon=True)
+                self._thread.start()
+        self._jobs.put((key, run, events, encoded, topic, message, loop, done))
+        await done
+
+    def _run(self) -> None:
+        while True:
+            jobs = [self._jobs.get()]
+            while len(jobs) < 512:
+                try:
+                    jobs.append(self._jobs.get_nowait())
+                except queue.Empty:
+                    break
+            error: BaseException | None = None
+            try:
+                _pipeline(jobs)
+            except Exception as exc:
+                error = exc
+            with self._lock:
+                self._pending -= len(jobs)
+                self._oldest = time.monotonic()
+            for _key, _run, _events, _encoded, topic, message, loop, done in jobs:
+                try:
+                    loop.call_soon_threadsafe(_delivered, topic, message, done, error)
+                except RuntimeError:  # that loop has ended
+                    pass
+
+
+def _pipeline(jobs: list[Any]) -> None:
+    """Every job's RPUSH (and expiry), then its PUBLISH, in one round trip."""
+    store = log.store()
+    client = store.client  # type: ignore[union-attr]
+    pipe = client.pipeline(transaction=False)
+    ttl_ms = int(log.ttl() * 1000)
+    for key, run, events, encoded, *_ in jobs:
+        name = store._events(key, run)  # type: ignore[union-attr]
+        pipe.rpush(name, *[log.dumps(e) for e in events])
+        pipe.pexpire(name, ttl_ms)
+        pipe.publish(*encoded)
+    pipe.execute()
+
+
+def _delivered(
+    topic: str, message: dict[str, Any], done: asyncio.Future[None], error: BaseException | None
+) -> None:
+    if error is None:
+        fanout.hub().deliver(topic, message)
+    if not done.done():
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
+
+
+_writer: Writer | None = None
+
+
+def writer() -> Writer:
+    global _writer
+    if _writer is None:
+        _writer = Writer()
+    return _writer
 
 
 # --- starting, and stopping everything ------------------------------------------------------
@@ -511,9 +688,9 @@ __all__ = [
     "PoolFull",
     "Relay",
     "active",
-    "group_name",
     "kind_of",
     "register",
     "shutdown",
     "start",
+    "topic",
 ]

@@ -6,15 +6,15 @@ Blocking (cache reads): call from views, or from consumers through `asyncio.to_t
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any, TypedDict
 
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from . import log
+from . import frames, log
+from .frames import html_of, suffix
 from .log import Event
-from .relay import LOST, TERMINAL, kind_of, lost_event
+from .relay import TERMINAL, kind_of, lost_event
 
 
 class RunView(TypedDict):
@@ -29,10 +29,9 @@ class RunView(TypedDict):
 def read_runs(key: str) -> list[RunView]:
     """The key's recent runs, oldest first, with their events. A run the head calls open but
     whose relay is gone (its process died) ends with a LOST event (not logged)."""
-    holder = log.holder(key)
+    holder, found = log.read_all(key)
     out: list[RunView] = []
-    for info in log.runs(key):
-        events = log.read(key, info["run"])
+    for info, events in found:
         alive = info["open"] and holder == info["run"]
         if not alive and (not events or events[-1]["type"] not in TERMINAL):
             events.append(lost_event(events))
@@ -50,7 +49,7 @@ def read_runs(key: str) -> list[RunView]:
 
 
 def render_from(key: str, run: str, events: list[Event], after: int) -> str:
-    """The fragments for `events` with seq > `after`, rendered with the state the earlier ones
+    """The HTML for `events` with seq > `after`, rendered with the state the earlier ones
     built (a text block started before `after` still gets its text)."""
     kind = kind_of(key)
     state: dict[str, Any] = {}
@@ -58,28 +57,13 @@ def render_from(key: str, run: str, events: list[Event], after: int) -> str:
     rest = [e for e in events if e["seq"] > after]
     if before:
         kind.render(key, run, before, state)
-    return kind.render(key, run, rest, state) if rest else ""
-
-
-def is_lost(events: list[Event]) -> bool:
-    return bool(events) and events[-1]["type"] == LOST
-
-
-def _suffix(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()[:16]
+    return html_of(kind.render(key, run, rest, state), kind.dom(run)) if rest else ""
 
 
 def position_fragment(key: str, run: str | None, seq: int, *, oob: bool = True) -> SafeString:
     """Where the page stands in `key`'s stream; the page sends it back in its hello."""
-    return format_html(
-        '<div id="stream-pos-{}" class="stream-pos" hidden data-stream-key="{}" data-run="{}" '
-        'data-seq="{}"{}></div>',
-        _suffix(key),
-        key,
-        run or "",
-        seq,
-        SafeString(' hx-swap-oob="true"') if oob else "",
-    )
+    dom = kind_of(key).dom(run) if run else ""
+    return frames.position_fragment(key, run, seq, oob=oob, dom=dom)
 
 
 def beat_fragment(key: str, at: float) -> SafeString:
@@ -87,7 +71,7 @@ def beat_fragment(key: str, at: float) -> SafeString:
     return format_html(
         '<div id="stream-beat-{}" class="stream-beat" hidden data-at="{}" '
         'hx-swap-oob="true"></div>',
-        _suffix(key),
+        suffix(key),
         f"{at:.3f}",
     )
 
@@ -97,7 +81,7 @@ def resync_fragment(key: str) -> SafeString:
     return format_html(
         '<div id="stream-pos-{}" class="stream-pos" hidden data-stream-key="{}" data-run="" '
         'data-seq="0" data-resync="1" hx-swap-oob="true"></div>',
-        _suffix(key),
+        suffix(key),
         key,
     )
 

@@ -90,8 +90,8 @@ class CatchUpConsumer(LiveConsumer):
                     return
                 await asyncio.sleep(step)
             self._resyncs += 1
-            await self.send(
-                text_data=format_html(
+            await self.send_frame(
+                format_html(
                     '<div id="live-sync" hidden hx-swap-oob="true" data-resync="{}"></div>',
                     self._resyncs,
                 )
@@ -140,7 +140,7 @@ class TaskConsumer(CatchUpConsumer):
     def live_keys(self) -> list[str]:
         return [*super().live_keys(), *self.journal_keys]
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+    async def receive_frame(self, text_data: str | None, bytes_data: bytes | None) -> None:
         """``{"journal": "<executionId>"}``: watch a new execution's journal too."""
         try:
             message = loads_json(text_data or "")
@@ -160,13 +160,11 @@ class TaskConsumer(CatchUpConsumer):
             return
         if execution_id not in ids:
             return
-        registry = self.get_registry()
         try:
-            await registry.subscribe(key, self.channel_name)
+            await self.live_subscribe(key)
         except Exception:
             logger.exception("Could not subscribe a live socket to %s", key)
             return
-        self.subscribed.append(key)
         # The page rendered this execution's section empty: re-render once the journal has its
         # baseline, so records written before it are shown too.
         self._spawn(self._catch_up([key]))

@@ -89,7 +89,50 @@
       resyncWanted = true;
     }
   });
-  document.addEventListener("htmx:wsBeforeMessage", function () { inMessage = true; });
+  // Compact frames (dashboard/streams/frames.py): JSON arrays the page applies itself, not
+  // HTML for htmx. ["t", seq, target, text] appends text to an element ("~x": relative to the
+  // stream's DOM prefix) and moves the page's stream position; ["resync"] re-renders the page's
+  // live region. Every frame counts towards the acknowledgements the server paces itself by
+  // (dashboard/fanout/socket.py): a page that stops reading is paused, not buffered for.
+  var ACK_EVERY = 65536;
+  var counts = new WeakMap(); // socket wrapper -> {received, acked}
+  function count(wrapper, size) {
+    if (!wrapper) return;
+    var c = counts.get(wrapper);
+    if (!c) { c = { received: 0, acked: 0 }; counts.set(wrapper, c); }
+    c.received += size;
+    if (c.received - c.acked >= ACK_EVERY) {
+      c.acked = c.received;
+      try { wrapper.send('{"ack":' + c.received + "}"); } catch (e) { /* reconnecting */ }
+    }
+  }
+  document.addEventListener("htmx:wsOpen", function (event) {
+    if (event.detail && event.detail.socketWrapper) counts.set(event.detail.socketWrapper, { received: 0, acked: 0 });
+  });
+  function applyText(root, frame) {
+    var pos = root.querySelector(".stream-pos");
+    var target = String(frame[2]);
+    if (target.charAt(0) === "~") target = (pos ? pos.getAttribute("data-dom") || "" : "") + target.slice(1);
+    var el = document.getElementById(target);
+    if (el) el.appendChild(document.createTextNode(String(frame[3])));
+    if (pos) pos.setAttribute("data-seq", String(frame[1]));
+  }
+  document.addEventListener("htmx:wsBeforeMessage", function (event) {
+    var data = event.detail ? event.detail.message : null;
+    if (typeof data === "string") count(event.detail.socketWrapper, data.length);
+    if (typeof data !== "string" || data.charAt(0) !== "[") { inMessage = true; return; }
+    event.preventDefault();
+    var frame;
+    try { frame = JSON.parse(data); } catch (e) { return; }
+    if (!Array.isArray(frame)) return;
+    var root = event.target;
+    if (frame[0] === "t") applyText(root, frame);
+    else if (frame[0] === "resync") resync();
+    // Pages follow their sockets' messages (scrolling, "last heard"): tell them as htmx would.
+    root.dispatchEvent(new CustomEvent("htmx:wsAfterMessage", {
+      bubbles: true, detail: { message: data, socketWrapper: event.detail.socketWrapper }
+    }));
+  });
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     if (!inMessage) return;
     var target = event.detail.target;
