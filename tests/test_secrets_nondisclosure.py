@@ -82,6 +82,7 @@ def register_every_service_type(admin: Client, world: World) -> list[str]:
         "targetUrlPrivateConnectionName",
         "exchangeUrlPrivateConnectionName",
     )
+    assert catalog.registrable_types(), "the model offers no registrable type"
     for service_type in catalog.registrable_types():
         layout = catalog.register_layout(service_type)
         auth = next(
