@@ -44,6 +44,7 @@ SAMPLES: dict[str, str] = {
     r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*": "team",
     r"[a-zA-Z0-9-]{1,64}": "space-1",
     r"[^\x00-\x1F\x7F-\x9F]+": "main",
+    r"arn:(aws|aws-cn|aws-us-gov):aidevops:[a-z0-9-]+:\d{12}:agentspace/[a-z0-9-]+": "arn:aws:aidevops:us-east-1:123456789012:agentspace/sample-space",
     r"arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}": "arn:aws:kms:us-east-1:123456789012:key/6f1e8a52-3c1d-4b8e-9a55-0d7c2f1b9e43",
 }
 

@@ -44,6 +44,8 @@ def shape_problems(shape: Shape, value: Any, path: str = "") -> list[str]:
     kind = shape.type_name
     meta = shape.metadata
     where = path or "(root)"
+    if meta.get("document"):
+        return problems  # free-form JSON: any shape is the model's
     if kind == "structure":
         if not isinstance(value, dict):
             return [f"{where}: expected an object, got {type(value).__name__}"]
@@ -65,7 +67,7 @@ def shape_problems(shape: Shape, value: Any, path: str = "") -> list[str]:
     elif kind == "map" and isinstance(value, dict):
         for key, item in value.items():
             problems += shape_problems(shape.value, item, f"{path}[{key}]")
-    elif kind == "string" and not meta.get("document"):
+    elif kind == "string":
         if not isinstance(value, str):
             return [f"{where}: expected a string, got {type(value).__name__}"]
         if meta.get("enum") and value not in meta["enum"]:

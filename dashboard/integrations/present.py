@@ -53,6 +53,7 @@ _KIND_LABELS = {
     "sourceAws": "Source account",
     "sourceAwsOrg": "Organization unit",
     "agentspace": "Linked agent space",
+    "releaseManagement": "Release management environment",
 }
 
 
