@@ -113,8 +113,34 @@ def test_an_empty_post_registers_nothing_and_says_what_is_missing(admin_client, 
         assert RegisteredService.objects.get().service_type == service_type
         return
     assert response.status_code == 400
-    assert b"This field is required." in response.content or b"Choose one" in response.content
+    page = response.content.decode()
+    # Each required member of the details says what it needs: a value, or a choice.
+    expected = _required_leaves(details)
+    assert expected
+    for path, message in expected:
+        if path:
+            assert f'id="id_{path}_error">' in page, path
+            error = page.split(f'id="id_{path}_error">', 1)[1].split("</ul>", 1)[0]
+            assert message in error, path
+        else:
+            assert message in page
     assert not RegisteredService.objects.exists()
+
+
+def _required_leaves(node) -> list[tuple[str, str]]:
+    """(field path, message) an empty post must show for `node`'s required members ("" for
+    a choice between variants, whose message heads its group)."""
+    found: list[tuple[str, str]] = []
+    for child in node.children:
+        if not child.required or child.kind in ("fixed", "rows", "map"):
+            continue
+        if child.kind == "union" and len(child.children) > 1:
+            found.append(("", f"Choose one: {child.label}."))
+        elif child.kind in ("union", "struct"):
+            found.extend(_required_leaves(child.children[0] if child.kind == "union" else child))
+        else:
+            found.append((child.path, "This field is required."))
+    return found
 
 
 @pytest.mark.parametrize(("service_type", "variant"), CASES)
