@@ -10,7 +10,7 @@ import itertools
 import secrets as _secrets
 from typing import Any
 
-from dashboard.core.shapeforms import VARIANT, Node, walk
+from dashboard.core.shapeforms import VARIANT, Node
 
 # A value for each pattern the devops-agent input shapes use.
 SAMPLES: dict[str, str] = {
@@ -73,10 +73,6 @@ def sample(node: Node) -> str:
     if constraint.max is not None:
         text = text[: constraint.max]
     return text
-
-
-def unions(layout: Node) -> list[Node]:
-    return [n for n in walk(layout) if n.kind == "union" and len(n.children) > 1]
 
 
 def post_data(

@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString
 
 from . import log
 from .log import Event
-from .relay import LOST, TERMINAL, kind_of, lost_event
+from .relay import TERMINAL, kind_of, lost_event
 
 
 class RunView(TypedDict):
@@ -59,10 +59,6 @@ def render_from(key: str, run: str, events: list[Event], after: int) -> str:
     if before:
         kind.render(key, run, before, state)
     return kind.render(key, run, rest, state) if rest else ""
-
-
-def is_lost(events: list[Event]) -> bool:
-    return bool(events) and events[-1]["type"] == LOST
 
 
 def _suffix(key: str) -> str:
