@@ -420,3 +420,16 @@ def test_the_target_stays_typeable_when_the_spaces_cannot_be_listed(
     assert f'name="{PICK}"' not in html
     assert f'name="{TARGET}"' in html
     assert catalog.type_name("agentspace") in html
+
+
+def test_the_demo_seed_links_its_first_space_to_the_second(db):
+    from django.core.management import call_command
+
+    call_command("seed_sandbox")
+    (row,) = ServiceAssociation.objects.filter(service_type="agentspace")
+    first, second = aws_spaces.list_spaces()["agentSpaces"][:2]
+    assert row.space_id == first["agentSpaceId"]
+    value = row.configuration["agentspace"]
+    assert value["targetAgentSpaceArn"] == _arn(second)
+    assert value["relationshipType"] == "member"
+    assert value["targetAgentSpaceName"] == second["name"]
