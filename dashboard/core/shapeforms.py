@@ -1,5 +1,5 @@
 """Forms generated from botocore input shapes: one module instead of a hand-written form per
-variant of a big union (fourteen service types, twenty association configurations, ...).
+variant of a big union (every service type, every association configuration, ...).
 
     from dashboard.aws.model import service_model
     from dashboard.core.shapeforms import Hint, ShapeForm, describe
