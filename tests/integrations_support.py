@@ -10,7 +10,7 @@ import itertools
 import secrets as _secrets
 from typing import Any
 
-from dashboard.core.shapeforms import VARIANT, Node, walk
+from dashboard.core.shapeforms import VARIANT, Node
 
 # A value for each pattern the devops-agent input shapes use.
 SAMPLES: dict[str, str] = {
@@ -44,6 +44,7 @@ SAMPLES: dict[str, str] = {
     r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*": "team",
     r"[a-zA-Z0-9-]{1,64}": "space-1",
     r"[^\x00-\x1F\x7F-\x9F]+": "main",
+    r"arn:(aws|aws-cn|aws-us-gov):aidevops:[a-z0-9-]+:\d{12}:agentspace/[a-z0-9-]+": "arn:aws:aidevops:us-east-1:123456789012:agentspace/sample-space",
     r"arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}": "arn:aws:kms:us-east-1:123456789012:key/6f1e8a52-3c1d-4b8e-9a55-0d7c2f1b9e43",
 }
 
@@ -72,10 +73,6 @@ def sample(node: Node) -> str:
     if constraint.max is not None:
         text = text[: constraint.max]
     return text
-
-
-def unions(layout: Node) -> list[Node]:
-    return [n for n in walk(layout) if n.kind == "union" and len(n.children) > 1]
 
 
 def post_data(

@@ -59,14 +59,19 @@ def text(response) -> str:
 # --- reading ---------------------------------------------------------------------------------
 
 
+# A whole second: certificates keep whole seconds, so "90 days from now" is exactly 90 days.
+FROZEN = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
+
+
 def test_the_list_shows_each_connection_with_status_target_and_certificate(viewer_client):
-    make("grafana-prod", days=90)
-    make("splunk", days=None, settle=False)
-    body = text(viewer_client.get("/private-connections/"))
+    with time_machine.travel(FROZEN, tick=False):
+        make("grafana-prod", days=90)
+        make("splunk", days=None, settle=False)
+        body = text(viewer_client.get("/private-connections/"))
     assert "grafana-prod" in body and "splunk" in body
     assert "Active" in body and "Creating…" in body
     assert "grafana.internal.example.com" in body
-    assert "Valid for 89 more days" in body or "Valid for 90 more days" in body
+    assert "Valid for 90 more days" in body
     assert "No certificate" in body
     assert 'ws-connect="/ws/private-connections/"' in body
 
@@ -78,14 +83,15 @@ def test_the_list_says_when_there_are_none(viewer_client):
 
 
 def test_a_certificate_under_30_days_is_flagged_on_the_list_and_the_page(viewer_client):
-    make("soon", days=12)
-    make("later", days=45)
-    listing = text(viewer_client.get("/private-connections/"))
+    with time_machine.travel(FROZEN, tick=False):
+        make("soon", days=12)
+        make("later", days=45)
+        listing = text(viewer_client.get("/private-connections/"))
+        page = text(viewer_client.get("/private-connections/soon/"))
+        later = text(viewer_client.get("/private-connections/later/"))
     assert "1 certificate needs renewing" in listing
-    assert "Expires in 11 days" in listing or "Expires in 12 days" in listing
-    page = text(viewer_client.get("/private-connections/soon/"))
+    assert "Expires in 12 days" in listing
     assert "Update it before then" in page
-    later = text(viewer_client.get("/private-connections/later/"))
     assert "Update it before then" not in later
 
 

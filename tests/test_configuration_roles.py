@@ -96,12 +96,20 @@ def test_only_admins_write(request, ids, who):
 
 
 def test_admins_reach_every_write_page(admin_client, ids):
-    for url in writes(ids):
-        if url.endswith(("/tags/", "/tags/remove/")):
-            continue  # POST-only
+    idp_secret = f"/spaces/{ids['space']}/operator-app/idp-secret/"
+    pages = [u for u in writes(ids) if not u.endswith(("/tags/", "/tags/remove/"))]  # POST-only
+    assert idp_secret in pages
+    for url in pages:
         response = admin_client.get(url)
-        # Pages that have nothing to do (the IdP secret of a space without IdP) send you back.
-        assert response.status_code in (200, 302), url
+        if url == idp_secret:
+            continue  # below: a space without IdP sign-in has no secret to set
+        assert response.status_code == 200, url
+        assert f'action="{url}"' in response.content.decode(), url  # the form posts here
+    # The IdP secret of a space that signs in through IAM has nothing to do: back to the app.
+    response = admin_client.get(idp_secret, follow=True)
+    assert response.redirect_chain == [(f"/spaces/{ids['space']}/operator-app/", 302)]
+    assert "Enable the external identity provider sign-in first." in response.content.decode()
+    assert not AuditEntry.objects.exists()
 
 
 def test_signed_out_users_are_sent_to_sign_in(anon_client, ids):

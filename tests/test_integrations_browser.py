@@ -107,3 +107,40 @@ def test_an_admin_registers_an_mcp_server_and_associates_it(page, server: LiveSe
     ).click()
     expect(page.get_by_role("cell", name="2 tools: search_runbooks, get_owner")).to_be_visible()
     shot(page, "integrations-06-associations")
+
+
+def test_an_admin_links_two_agent_spaces_choosing_or_typing_the_target(page, server: LiveServer):
+    server.shell("from dashboard.aws import spaces; spaces.create_space(name='Fraud')")
+    page.goto(server.url + "/services/new/agentspace/")
+    page.get_by_label("Display name").fill("Space links")
+    page.get_by_label("Role ARN the agent assumes").fill(
+        "arn:aws:iam::123456789012:role/LinkedSpaces"
+    )
+    page.get_by_role("button", name="Register Linked agent spaces").click()
+    expect(page.get_by_role("heading", name="Space links")).to_be_visible()
+
+    page.goto(server.url + "/spaces/")
+    page.get_by_role("link", name="Payments").first.click()
+    page.get_by_role("link", name="Associations").click()
+    page.get_by_role("link", name="Associate a service").first.click()
+    page.get_by_role("link", name="Space links").click()
+    target = page.get_by_label("Agent space to link")
+    typed = page.locator('input[name="configuration.agentspace.targetAgentSpaceArn"]')
+    expect(typed).to_be_hidden()  # a choice among the account's spaces first
+    target.select_option("_other")
+    expect(typed).to_be_visible()
+    expect(typed).to_be_focused()
+    typed.fill("arn:aws:aidevops:us-east-1:123456789012:agentspace/gone")
+    page.get_by_label("Relationship").select_option("member")
+    page.get_by_role("button", name="Associate").click()
+    expect(page.get_by_text("No agent space has this ARN")).to_be_visible()
+    expect(typed).to_be_visible()  # what was typed stays, and in sight
+    expect(typed).to_have_value("arn:aws:aidevops:us-east-1:123456789012:agentspace/gone")
+    shot(page, "integrations-07-link-refused")
+
+    target.select_option(label="Fraud")
+    expect(typed).to_be_hidden()
+    page.get_by_role("button", name="Associate").click()
+    expect(page.get_by_text("Associated Space links with Payments.")).to_be_visible()
+    expect(page.get_by_role("link", name="Fraud")).to_be_visible()
+    shot(page, "integrations-08-linked")

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from dashboard.aws.model import operation_model
 from dashboard.core.audit import AuditEntry
-from dashboard.core.shapeforms import walk
+from dashboard.core.shapeforms import find, walk
 from dashboard.integrations import catalog
 from dashboard.sandbox.models import PendingOAuth, RegisteredService
 from tests.integrations_support import post_data
@@ -46,15 +47,34 @@ def _post(service_type: str, variant: str, secrets: list[str] | None = None) -> 
     return post_data(layout, variants=variants, secrets=secrets)
 
 
+def _model_variants() -> dict[str, set[str]]:
+    """Each type RegisterService takes, read from the model itself (not through the catalog):
+    the authorization variants its details offer ("" when they offer no choice)."""
+    shape = operation_model(catalog.SERVICE, "RegisterService").input_shape
+    details = shape.members["serviceDetails"]
+    found: dict[str, set[str]] = {}
+    for service_type in shape.members["service"].enum:
+        member = details.members.get(service_type)
+        auth = member.members.get("authorizationConfig") if member is not None else None
+        if auth is not None and auth.metadata.get("union"):
+            found[service_type] = set(auth.members)
+        else:
+            found[service_type] = {""}
+    return found
+
+
 def test_every_registrable_type_and_variant_is_covered() -> None:
-    types = {t for t, _ in CASES}
-    assert types == set(catalog.registrable_types())
-    assert len(types) == 14
-    variants = {(t, v) for t, v in CASES}
-    assert ("mcpserver", "oAuth3LO") in variants
-    assert ("mcpserver", "customHeaders") in variants
-    assert ("remoteagent", "bearerToken") in variants
-    assert ("mcpserverdatadog", "authorizationDiscovery") in variants
+    expected = _model_variants()
+    assert expected, "the model offers no registrable type: the model did not load"
+    covered: dict[str, set[str]] = {}
+    for service_type, variant in CASES:
+        covered.setdefault(service_type, set()).add(variant)
+    missing_types = sorted(set(expected) - set(covered))
+    assert not missing_types, f"RegisterService types without a form case: {missing_types}"
+    assert set(covered) == set(expected), sorted(set(covered) - set(expected))
+    for service_type, variants in expected.items():
+        missing = sorted(variants - covered[service_type])
+        assert not missing, f"{service_type}: authorization variants not covered: {missing}"
 
 
 @pytest.mark.parametrize(("service_type", "variant"), CASES)
@@ -83,16 +103,44 @@ def test_it_registers_each_type_with_each_authorization(admin_client, service_ty
 @pytest.mark.parametrize("service_type", catalog.registrable_types())
 def test_an_empty_post_registers_nothing_and_says_what_is_missing(admin_client, service_type):
     layout = catalog.register_layout(service_type)
-    required = [c for c in layout.children if c.required]
+    details = find(layout, f"serviceDetails.{service_type}")
+    assert details is not None
     response = admin_client.post(f"/services/new/{service_type}/", {})
-    if service_type == "eventChannel":
-        # Nothing in an event channel is required: an empty form is a valid registration.
+    if not any(n.required for n in walk(details) if n is not details):
+        # Nothing in these details is required (an event channel's): an empty form is a
+        # valid registration.
         assert response.status_code == 302
+        assert RegisteredService.objects.get().service_type == service_type
         return
     assert response.status_code == 400
-    assert required  # serviceDetails
-    assert b"This field is required." in response.content or b"Choose one" in response.content
+    page = response.content.decode()
+    # Each required member of the details says what it needs: a value, or a choice.
+    expected = _required_leaves(details)
+    assert expected
+    for path, message in expected:
+        if path:
+            assert f'id="id_{path}_error">' in page, path
+            error = page.split(f'id="id_{path}_error">', 1)[1].split("</ul>", 1)[0]
+            assert message in error, path
+        else:
+            assert message in page
     assert not RegisteredService.objects.exists()
+
+
+def _required_leaves(node) -> list[tuple[str, str]]:
+    """(field path, message) an empty post must show for `node`'s required members ("" for
+    a choice between variants, whose message heads its group)."""
+    found: list[tuple[str, str]] = []
+    for child in node.children:
+        if not child.required or child.kind in ("fixed", "rows", "map"):
+            continue
+        if child.kind == "union" and len(child.children) > 1:
+            found.append(("", f"Choose one: {child.label}."))
+        elif child.kind in ("union", "struct"):
+            found.extend(_required_leaves(child.children[0] if child.kind == "union" else child))
+        else:
+            found.append((child.path, "This field is required."))
+    return found
 
 
 @pytest.mark.parametrize(("service_type", "variant"), CASES)
@@ -101,7 +149,7 @@ def test_a_value_against_the_model_is_refused_next_to_its_field_and_secrets_are_
 ):
     secrets: list[str] = []
     # Break the first patterned text member of the details (an enum where there is none).
-    data = _post(service_type, variant, secrets) if service_type != "eventChannel" else {}
+    data = _post(service_type, variant, secrets)
     target = next(
         (
             key
@@ -114,7 +162,12 @@ def test_a_value_against_the_model_is_refused_next_to_its_field_and_secrets_are_
     )
     bad = "not valid at all ✗"
     if target is None:
-        target, bad = f"serviceDetails.{service_type}.type", "carrier-pigeon"
+        # No patterned text member (an event channel's details): choose a value no enum has.
+        details = find(catalog.register_layout(service_type), f"serviceDetails.{service_type}")
+        assert details is not None
+        choice = next((n for n in walk(details) if n.kind == "choice"), None)
+        assert choice is not None, f"{service_type}: no patterned or enum member to break"
+        target, bad = choice.path, "carrier-pigeon"
     data[target] = bad
     response = admin_client.post(f"/services/new/{service_type}/", data)
     assert response.status_code == 400, (target, response.status_code)
@@ -129,8 +182,6 @@ def test_a_value_against_the_model_is_refused_next_to_its_field_and_secrets_are_
 
 
 def _patterned(service_type: str, key: str) -> bool:
-    from dashboard.core.shapeforms import find
-
     node = find(catalog.register_layout(service_type), key)
     return bool(node and node.constraint and node.constraint.pattern and node.kind == "text")
 
@@ -144,6 +195,7 @@ def test_the_form_uses_the_model_documentation_and_password_inputs(admin_client)
     assert 'hx-history="false"' in page
     # The type picker lists every type.
     picker = admin_client.get("/services/new/").content.decode()
+    assert catalog.registrable_types()
     for service_type in catalog.registrable_types():
         assert f"/services/new/{service_type}/" in picker
 

@@ -310,8 +310,15 @@ def test_odd_digits_in_the_live_check_are_a_problem_not_a_500(viewer_client, sid
 
 def test_a_trigger_whose_next_run_is_beyond_the_calendar_still_shows(viewer_client, sid):
     made = _make(sid, "rate(9999999999 days)")
-    assert viewer_client.get(f"/spaces/{sid}/triggers/").status_code == 200
-    assert viewer_client.get(f"/spaces/{sid}/triggers/{made['triggerId']}/").status_code == 200
+    listing = viewer_client.get(f"/spaces/{sid}/triggers/")
+    assert listing.status_code == 200
+    html = listing.content.decode()
+    row = html[html.index(f'id="trigger-{made["triggerId"]}"') :].split("</tr>", 1)[0]
+    assert "Every 9999999999 days" in row
+    assert '<td class="nowrap"><span class="muted">—</span></td>' in row  # no next run
+    detail = viewer_client.get(f"/spaces/{sid}/triggers/{made['triggerId']}/")
+    assert detail.status_code == 200
+    assert '<dt>Next run</dt><dd><span class="muted">Unknown</span></dd>' in detail.content.decode()
 
 
 def test_the_same_form_sent_twice_creates_one_trigger(admin_client, sid):

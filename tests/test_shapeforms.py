@@ -310,3 +310,80 @@ def test_add_row_asks_for_one_more_row_without_errors():
     assert not form.is_valid()
     assert form.adding and not form.errors_shown()
     assert form._row_counts[headers] == 2
+
+
+# --- a text member offered as a choice among known values ------------------------------------
+
+LINK = MODEL.shape_for("AgentSpaceConfiguration")
+SPACES = [
+    ("arn:aws:aidevops:us-east-1:123456789012:agentspace/aaaa-1", "Checkout"),
+    ("arn:aws:aidevops:us-east-1:123456789012:agentspace/bbbb-2", "Payments"),
+]
+TYPED = "arn:aws:aidevops:us-east-1:210987654321:agentspace/cccc-3"
+
+
+def _link(data=None, initial=None, options=SPACES) -> ShapeForm:
+    return ShapeForm(
+        describe(LINK),
+        data,
+        initial_value=initial,
+        options={"targetAgentSpaceArn": options},
+    )
+
+
+def test_a_chosen_option_is_sent_and_wins_over_anything_typed():
+    form = _link(
+        {
+            "targetAgentSpaceArn._pick": SPACES[1][0],
+            "targetAgentSpaceArn": TYPED,
+            "relationshipType": "member",
+        }
+    )
+    assert form.is_valid(), form.errors
+    assert form.value == {"targetAgentSpaceArn": SPACES[1][0], "relationshipType": "member"}
+
+
+@pytest.mark.parametrize("pick", ["_other", ""])
+def test_another_value_is_typed_and_checked_against_the_model(pick):
+    form = _link(
+        {
+            "targetAgentSpaceArn._pick": pick,
+            "targetAgentSpaceArn": TYPED,
+            "relationshipType": "lead",
+        }
+    )
+    assert form.is_valid(), form.errors
+    assert form.value["targetAgentSpaceArn"] == TYPED
+    bad = _link(
+        {
+            "targetAgentSpaceArn._pick": pick,
+            "targetAgentSpaceArn": "space-3",
+            "relationshipType": "lead",
+        }
+    )
+    assert not bad.is_valid()
+    assert "targetAgentSpaceArn" in bad.errors
+
+
+def test_the_options_are_a_select_with_another_and_the_current_value_is_chosen():
+    html = render_to_string(
+        "includes/shapeform.html", {"form": _link(initial={"targetAgentSpaceArn": SPACES[0][0]})}
+    )
+    assert f'<option value="{SPACES[0][0]}" selected>Checkout</option>' in html
+    assert '<option value="_other">Another: type it below</option>' in html
+    assert (
+        'name="targetAgentSpaceArn"' in html
+        and f'value="{SPACES[0][0]}"'
+        not in html.split('name="targetAgentSpaceArn"')[1].split(">")[0]
+    )
+    # A current value that is none of the options is "another", typed in.
+    html = render_to_string(
+        "includes/shapeform.html", {"form": _link(initial={"targetAgentSpaceArn": TYPED})}
+    )
+    assert '<option value="_other" selected>' in html
+    assert f'value="{TYPED}"' in html
+
+
+def test_without_options_the_member_is_a_plain_text_input():
+    html = render_to_string("includes/shapeform.html", {"form": _link(options=[])})
+    assert "_pick" not in html and 'name="targetAgentSpaceArn"' in html

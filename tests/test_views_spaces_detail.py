@@ -63,7 +63,11 @@ def test_a_missing_space_for_htmx_is_an_alert_in_alerts(viewer_client, db):
 
 def test_an_id_aws_would_reject_is_not_a_500(viewer_client, db):
     response = viewer_client.get("/spaces/not_a%20valid%20id!/")
-    assert response.status_code in (400, 404)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Invalid request" in page
+    assert "agentSpaceId: Value must match pattern" in page  # AWS's own words, no traceback
+    assert "Traceback" not in page
 
 
 def test_it_refuses_post(admin_client, space):

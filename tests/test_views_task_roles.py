@@ -111,7 +111,9 @@ def test_operators_see_the_controls(operator_client, setup):
 
 @pytest.mark.parametrize("name", list(WRITES))
 def test_operators_may_open_every_write_form(operator_client, setup, name):
-    assert operator_client.get(setup[name]).status_code == 200
+    response = operator_client.get(setup[name])
+    assert response.status_code == 200
+    assert f'action="{setup[name]}"' in response.content.decode()  # the form, posting here
 
 
 def test_admins_are_operators_too(admin_client, setup):

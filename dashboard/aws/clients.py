@@ -204,9 +204,7 @@ def call(service: str, operation: str, /, **params: Any) -> dict[str, Any]:
     return response
 
 
-def pages(
-    service: str, operation: str, *, limit_key: str | None = None, **params: Any
-) -> Iterator[dict[str, Any]]:
+def pages(service: str, operation: str, **params: Any) -> Iterator[dict[str, Any]]:
     """Yield every page of a list operation, following `nextToken` until AWS stops sending one.
 
     A token that repeats ends the loop: an odd answer must not become an endless one.

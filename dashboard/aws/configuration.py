@@ -19,13 +19,6 @@ from .clients import call
 SERVICE = "devops-agent"
 
 AUTH_FLOWS = ("iam", "idc", "idp")
-USAGE_METRICS = (
-    "monthlyAccountInvestigationHours",
-    "monthlyAccountEvaluationHours",
-    "monthlyAccountSystemLearningHours",
-    "monthlyAccountOnDemandHours",
-    "monthlyAccountGraderHours",
-)
 
 # --- private connections ---------------------------------------------------------------------
 

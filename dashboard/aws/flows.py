@@ -17,7 +17,6 @@ from .clients import call
 from .model import Constraint, input_constraint
 
 SERVICE = "bedrock-agent-runtime"
-EVENT_TYPES = ("Flow", "Node")
 MAX_PAGE = 1000  # the API's maxResults limit
 FLOW_KINDS = ("flowInputEvent", "flowOutputEvent", "flowFailureEvent")
 # Flow events read before the nodes' at the same instant (input) or after them (output).

@@ -6,12 +6,12 @@ AssociateService hands out are dropped here, before a view could render them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from . import errors
 from .clients import call, collect
 from .model import service_model, strip_credentials
+from .spaces import all_spaces
 
 SERVICE = "devops-agent"
 # AWS accounts are associated with this built-in service (no registration).
@@ -183,16 +183,12 @@ def list_webhooks(space_id: str, association_id: str) -> list[dict[str, Any]]:
 # --- what depends on a service ---------------------------------------------------------------
 
 
-def _space_ids() -> Iterator[dict[str, Any]]:
-    yield from collect(SERVICE, "ListAgentSpaces", "agentSpaces", maxResults=100)
-
-
 def dependents(service_id: str) -> dict[str, Any]:
     """Associations of `service_id` in every agent space, and spaces that could not be read.
 
     {"associations": [{"space": {...}, "association": {...}}], "unreadable": [{"space", "error"}]}
     """
-    spaces = list(_space_ids())
+    spaces = all_spaces()
 
     def scan(space: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
         try:

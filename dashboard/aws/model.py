@@ -133,7 +133,16 @@ def redact(service: str, operation: str, params: dict[str, Any]) -> dict[str, An
 # Members the models mark sensitive that are not credentials: an OAuth client id is public by
 # RFC 6749 §2.2; descriptions and e-mail addresses are personal data, not keys. Pages may show
 # them; logs and the audit log redact them with everything sensitive.
-NOT_CREDENTIALS = frozenset({"clientId", "clientName", "description", "customerEmail", "message"})
+NOT_CREDENTIALS = frozenset(
+    {
+        "clientId",
+        "clientName",
+        "description",
+        "customerEmail",
+        "message",
+        "targetAgentSpaceDescription",  # a linked agent space's description
+    }
+)
 
 
 def strip_credentials(shape: Shape, value: Any, name: str = "") -> Any:

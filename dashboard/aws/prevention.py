@@ -7,13 +7,16 @@ from typing import Any
 
 from . import errors
 from .clients import call, pages
+from .model import service_model
 
 SERVICE = "devops-agent"
 
-REC_STATUSES = ["PROPOSED", "ACCEPTED", "REJECTED", "CLOSED", "COMPLETED", "UPDATE_IN_PROGRESS"]
-REC_PRIORITIES = ["HIGH", "MEDIUM", "LOW"]
-GOAL_STATUSES = ["ACTIVE", "PAUSED", "COMPLETE"]
-GOAL_TYPES = ["CUSTOMER_DEFINED", "ONCALL_REPORT"]
+# Filter choices, as the model lists them (a value a newer model adds is offered too).
+_MODEL = service_model(SERVICE)
+REC_STATUSES: list[str] = list(_MODEL.shape_for("RecommendationStatus").enum)
+REC_PRIORITIES: list[str] = list(_MODEL.shape_for("RecommendationPriority").enum)
+GOAL_STATUSES: list[str] = list(_MODEL.shape_for("GoalStatus").enum)
+GOAL_TYPES: list[str] = list(_MODEL.shape_for("GoalType").enum)
 
 # --- recommendations -------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .clients import call
+from .clients import call, collect
 
 SERVICE = "devops-agent"
 
@@ -16,6 +16,11 @@ def list_spaces(*, next_token: str | None = None, max_results: int = 50) -> dict
         params["nextToken"] = next_token
     page = call(SERVICE, "ListAgentSpaces", **params)
     return {"agentSpaces": page.get("agentSpaces", []), "nextToken": page.get("nextToken")}
+
+
+def all_spaces() -> list[dict[str, Any]]:
+    """Every agent space of the account, across pages."""
+    return collect(SERVICE, "ListAgentSpaces", "agentSpaces", maxResults=100)
 
 
 def get_space(space_id: str) -> dict[str, Any]:

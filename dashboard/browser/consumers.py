@@ -67,7 +67,6 @@ class BrowserSessionConsumer(LiveConsumer):
 
     async def connect(self) -> None:
         self._tasks: list[asyncio.Task[Any]] = []
-        self._endpoint = ""
         self._last_sent = 0.0
         browser_id, session_id = self._ids()
         user = self.scope.get("user")

@@ -294,10 +294,6 @@ class CertificateForm(CertificateMixin, forms.Form):
         return check_certificate(self.cleaned_data["certificate"])
 
 
-class ConfirmNameForm(forms.Form):
-    confirm_name = forms.CharField(label="Name", max_length=64, strip=True)
-
-
 # --- Operator App ----------------------------------------------------------------------------
 
 FLOWS = {

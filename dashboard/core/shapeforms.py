@@ -1,5 +1,5 @@
 """Forms generated from botocore input shapes: one module instead of a hand-written form per
-variant of a big union (fourteen service types, twenty association configurations, ...).
+variant of a big union (every service type, every association configuration, ...).
 
     from dashboard.aws.model import service_model
     from dashboard.core.shapeforms import Hint, ShapeForm, describe
@@ -34,6 +34,9 @@ rows of lists and maps by index: `headers.0.key`), so plain HTML posts work with
   structures and maps: rows of fields (`<path>._rows` says how many; an "Add row" button asks
   for one more, shapeforms.js adds it in place).
 - document: JSON text.
+- a text member given `options` (value, label) is a select of those, plus "Another" with the
+  text input for any other value (`<path>._pick` names the select); without JavaScript both
+  are on the page, and a value chosen in the select wins over one typed.
 
 Validation happens in `clean()` with the model's own constraints (dashboard/aws/model.py), only
 for what will be sent. `form.value` is the nested value; `apply_aws_errors(exc.fields)` places
@@ -74,6 +77,8 @@ from .forms import model_validator, read_json
 VARIANT = "_variant"
 ROWS = "_rows"
 MORE = "_more"  # the name of the "Add row" submit button; its value is the list's path
+PICK = "_pick"  # <path>._pick: the select of a text member offered with options
+OTHER = "_other"  # the select's value that means "the one typed in the text input"
 
 # Sensitive in the model, but not credentials: shown and kept like any other input.
 PUBLIC_SENSITIVE = NOT_CREDENTIALS
@@ -345,6 +350,7 @@ class Item:
     path: str
     html_id: str
     field: Any = None  # BoundField of a leaf, or of a union's _variant
+    pick: Any = None  # BoundField of a text leaf's select of options (see PICK)
     children: list[Item] = _field(default_factory=list)
     rows: list[Item] = _field(default_factory=list)  # rows and map: one Item per row
     variant: str = ""  # union: the chosen variant
@@ -380,9 +386,12 @@ class ShapeForm(forms.Form):
         initial_value: dict[str, Any] | None = None,
         keep_blank_secrets: bool = False,
         prefix: str | None = None,
+        options: dict[str, list[tuple[str, str]]] | None = None,
     ) -> None:
         super().__init__(data=data, prefix=prefix)
         self.layout = layout
+        # Text members offered as a choice among known values: path -> [(value, label)].
+        self.options = dict(options or {})
         self.keep_blank_secrets = keep_blank_secrets
         self.initial_value = initial_value or {}
         self.value: dict[str, Any] = {}
@@ -429,6 +438,8 @@ class ShapeForm(forms.Form):
         else:
             self._leaf(node, path, initial)
             item.field = path
+            if _join(path, PICK) in self.fields:
+                item.pick = _join(path, PICK)
         return item
 
     def _row_count(self, node: Node, path: str, initial: Any) -> int:
@@ -517,6 +528,9 @@ class ShapeForm(forms.Form):
             widget.attrs.setdefault("autocomplete", "off")
             widget.attrs.setdefault("spellcheck", "false")
             field_obj = forms.CharField(widget=widget, strip=True, **kwargs)
+            posted = self.data.get(self.add_prefix(_join(path, PICK))) if self.is_bound else ""
+            if self.options.get(path) or (path in self.options and posted):
+                initial = self._pick(node, path, initial, posted or "")
         elif node.kind in ("choice", "fixed"):
             choices = [(c, c) for c in node.choices]
             if node.kind == "choice":
@@ -560,6 +574,28 @@ class ShapeForm(forms.Form):
         if initial is not None:
             field_obj.initial = initial
         self.fields[path] = field_obj
+
+    def _pick(self, node: Node, path: str, initial: Any, posted: str) -> Any:
+        """Add the select of `path`'s options; returns what its text input starts with."""
+        known = list(self.options[path])
+        if posted not in ("", OTHER) and all(value != posted for value, _ in known):
+            known.append((posted, posted))  # gone from the options since: still shown chosen
+        chosen = ""
+        if initial not in (None, ""):
+            if any(value == initial for value, _ in known):
+                chosen, initial = initial, None
+            else:
+                chosen = OTHER
+        choices = [("", "—"), *known, (OTHER, "Another: type it below")]
+        # Any value is read (checked against the model like a typed one): an option that went
+        # away between showing the form and sending it is AWS's to refuse, with the form kept.
+        self.fields[_join(path, PICK)] = forms.CharField(
+            label=node.label,
+            required=False,
+            initial=chosen,
+            widget=forms.Select(choices=choices, attrs={"data-sf-pick": ""}),
+        )
+        return initial
 
     # --- reading a post ----------------------------------------------------------------
     def is_valid(self) -> bool:
@@ -677,6 +713,11 @@ class ShapeForm(forms.Form):
         if path in self._errors:  # type: ignore[operator]
             return None, False  # the field itself could not be read (e.g. not a number)
         raw = self.cleaned_data.get(path)
+        picked = (
+            self.cleaned_data.get(_join(path, PICK)) if _join(path, PICK) in self.fields else ""
+        )
+        if picked and picked != OTHER:
+            raw = picked
         if node.kind == "bool":
             return (True, True) if raw else (None, False)
         if node.kind == "multichoice":
@@ -772,6 +813,8 @@ class ShapeForm(forms.Form):
     def _bind(self, item: Item) -> None:
         if isinstance(item.field, str):
             item.field = self[item.field]
+        if isinstance(item.pick, str):
+            item.pick = self[item.pick]
         item.errors = [] if self.adding else self.group_errors.get(item.path, [])
         if item.node.kind == "union" and hasattr(item.field, "value"):
             item.variant = item.field.value() or ""

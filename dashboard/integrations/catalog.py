@@ -64,6 +64,12 @@ _KINDS: dict[str, tuple[str, str, str]] = {
         "Agents",
         "An A2A agent that authenticates AWS Signature Version 4 requests.",
     ),
+    "agentspace": (
+        "Linked agent spaces",
+        "Agents",
+        "Lets an agent space's agent call the agents of other agent spaces (as their lead, "
+        "member, dependency or consumer), assuming the role you give.",
+    ),
     AWS_SERVICE_ID: ("AWS account", "Cloud", "An AWS account the agent investigates."),
 }
 CATEGORIES = ("MCP servers", "Observability", "Incidents", "Code", "Chat", "Cloud", "Agents")
@@ -148,6 +154,7 @@ _PER_TYPE: dict[str, dict[str, Hint]] = {
     "servicenow": {"*.instanceUrl": Hint(placeholder="https://example.service-now.com")},
     "pagerduty": {"*.scopes": Hint(placeholder="read")},
     "azureidentity": {"*.webIdentityTokenAudiences": Hint(label="Token audiences")},
+    "agentspace": {"*.assumableRoleArn": Hint(label="Role ARN the agent assumes")},
 }
 
 
@@ -249,7 +256,31 @@ _CONFIG_HINTS: dict[str, Hint] = {
     "configuration.pagerduty.services": Hint(label="PagerDuty service IDs"),
     "configuration.dynatrace.envId": Hint(label="Environment ID"),
     "configuration.dynatrace.resources": Hint(label="Resources"),
+    "configuration.agentspace": Hint(label="Linked agent space"),
+    "configuration.agentspace.targetAgentSpaceArn": Hint(
+        label="Agent space to link",
+        order=1,
+        placeholder="arn:aws:aidevops:us-east-1:123456789012:agentspace/…",
+        help="One of this account's agent spaces, or the ARN of another.",
+    ),
+    "configuration.agentspace.relationshipType": Hint(
+        label="Relationship",
+        order=2,
+        help="How the two agent spaces relate: lead, member, dependency or consumer.",
+    ),
+    "configuration.agentspace.targetAgentSpaceName": Hint(
+        label="Name shown for it",
+        order=3,
+        help="Leave blank to use the linked agent space's own name.",
+    ),
+    "configuration.agentspace.targetAgentSpaceDescription": Hint(
+        label="Description shown for it",
+        order=4,
+        help="Leave blank to use the linked agent space's own description.",
+    ),
 }
+# The association form's member that names another agent space (offered as a choice).
+TARGET_SPACE = "configuration.agentspace.targetAgentSpaceArn"
 # Capabilities are for code repositories.
 _WITH_CAPABILITIES = frozenset({"github", "gitlab", "azuredevops"})
 

@@ -26,6 +26,7 @@ def service_row(service: dict[str, Any]) -> dict[str, Any]:
             details.get("accountId") and f"Account {details['accountId']} ({details.get('region')})"
         )
         or details.get("tenantId")
+        or details.get("assumableRoleArn")
         or next((r.get("url") or r.get("accountUrn") for r in resources if isinstance(r, dict)), "")
         or ""
     )
@@ -51,6 +52,8 @@ _KIND_LABELS = {
     "aws": "Monitor account",
     "sourceAws": "Source account",
     "sourceAwsOrg": "Organization unit",
+    "agentspace": "Linked agent space",
+    "releaseManagement": "Release management environment",
 }
 
 
@@ -93,6 +96,11 @@ def summary(kind: str, value: dict[str, Any]) -> str:
         return f"{value.get('organizationName', '?')}/{value.get('projectName', '?')}"
     if kind == "servicenow":
         return value.get("instanceId", "") or "Instance"
+    if kind == "agentspace":
+        arn = str(value.get("targetAgentSpaceArn") or "")
+        name = value.get("targetAgentSpaceName") or arn.rsplit("/", 1)[-1] or "?"
+        relationship = value.get("relationshipType")
+        return f"{name} ({relationship})" if relationship else name
     return ""
 
 

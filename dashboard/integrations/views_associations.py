@@ -18,7 +18,7 @@ from dashboard.aws import integrations as aws_integrations
 from dashboard.aws import spaces as aws_spaces
 from dashboard.core import roles
 from dashboard.core.audit import audited
-from dashboard.core.shapeforms import ShapeForm, display, find
+from dashboard.core.shapeforms import PICK, ShapeForm, display, find
 from dashboard.core.views import wants_fragment
 
 from . import catalog
@@ -118,12 +118,60 @@ def _service_for(service_id: str) -> dict[str, Any]:
     return service_row(service)
 
 
-def _form(layout_type: str, kinds: tuple[str, ...], data: Any, initial: Any = None) -> ShapeForm:
+def _space_options(space_id: str) -> list[tuple[str, str]]:
+    """The account's other agent spaces as (ARN, name), for a link's target. Typing an ARN
+    still works when they cannot be listed now."""
+    try:
+        spaces = aws_spaces.all_spaces()
+    except errors.AwsError:
+        return []
+    others = [s for s in spaces if s["agentSpaceId"] != space_id]
+    names = [s.get("name") or s["agentSpaceId"] for s in others]
+    return [
+        (
+            aws_spaces.space_arn(s["agentSpaceId"]),
+            # Two spaces of one name are told apart by their ids.
+            f"{name} ({s['agentSpaceId']})" if names.count(name) > 1 else name,
+        )
+        for s, name in sorted(zip(others, names, strict=True), key=lambda p: p[1].lower())
+    ]
+
+
+def _form(
+    layout_type: str, kinds: tuple[str, ...], space_id: str, data: Any, initial: Any = None
+) -> ShapeForm:
     try:
         layout = catalog.association_layout(layout_type, kinds)
     except LookupError as exc:
         raise Http404(str(exc)) from None
-    return ShapeForm(layout, data, initial_value=initial)
+    options = {}
+    if find(layout, catalog.TARGET_SPACE) is not None:
+        options[catalog.TARGET_SPACE] = _space_options(space_id)
+    return ShapeForm(layout, data, initial_value=initial, options=options)
+
+
+def _no_such_target(form: ShapeForm, exc: errors.AwsError) -> bool:
+    """Put "the agent space to link does not exist" next to that field; True if it was that."""
+    value = (form.value.get("configuration") or {}).get("agentspace") or {}
+    target = value.get("targetAgentSpaceArn") or ""
+    if not isinstance(exc, errors.NotFound) or not target or target not in exc.message:
+        return False
+    picked = form.data.get(f"{catalog.TARGET_SPACE}.{PICK}") == target
+    form.add_error(
+        f"{catalog.TARGET_SPACE}.{PICK}" if picked else catalog.TARGET_SPACE,
+        "No agent space has this ARN (in this account and region); it may have been deleted.",
+    )
+    return True
+
+
+def _linked_space(association: dict[str, Any]) -> dict[str, str] | None:
+    """The agent space of this account an association links to, if it names one."""
+    value = (association.get("configuration") or {}).get("agentspace") or {}
+    arn = str(value.get("targetAgentSpaceArn") or "")
+    space_id = arn.rsplit("/", 1)[-1]
+    if not space_id or arn != aws_spaces.space_arn(space_id):
+        return None  # another account or region: nothing here to open
+    return {"id": space_id, "name": value.get("targetAgentSpaceName") or space_id}
 
 
 @never_cache
@@ -135,7 +183,9 @@ def associate(request: HttpRequest, space_id: str, service_id: str) -> HttpRespo
     space = _space(space_id)
     service = _service_for(service_id)
     kinds = catalog.config_kinds(service["type"])
-    form = _form(service["type"], kinds, request.POST if request.method == "POST" else None)
+    form = _form(
+        service["type"], kinds, space_id, request.POST if request.method == "POST" else None
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -148,7 +198,7 @@ def associate(request: HttpRequest, space_id: str, service_id: str) -> HttpRespo
                             space_id, service_id, value["configuration"], value.get("capabilities")
                         )
             except errors.AwsError as exc:
-                if not form.apply_aws_errors(exc.fields):
+                if not form.apply_aws_errors(exc.fields) and not _no_such_target(form, exc):
                     form.add_error(None, f"{exc.title}: {exc.message}")
             else:
                 association = answer["association"]
@@ -197,6 +247,7 @@ def association_detail(request: HttpRequest, space_id: str, association_id: str)
         else None,
         "webhooks": webhooks,
         "webhooks_error": webhooks_error,
+        "linked_space": _linked_space(association),
         "can_edit": bool(catalog.config_kinds(row["service_type"]))
         if row["service_type"]
         else False,
@@ -221,7 +272,7 @@ def association_edit(request: HttpRequest, space_id: str, association_id: str) -
         "capabilities": association.get("capabilities"),
     }
     data = request.POST if request.method == "POST" else None
-    form = _form(service["type"], (kind,), data, initial=current)
+    form = _form(service["type"], (kind,), space_id, data, initial=current)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -245,7 +296,7 @@ def association_edit(request: HttpRequest, space_id: str, association_id: str) -
                             params.get("capabilities"),
                         )
             except errors.AwsError as exc:
-                if not form.apply_aws_errors(exc.fields):
+                if not form.apply_aws_errors(exc.fields) and not _no_such_target(form, exc):
                     form.add_error(None, f"{exc.title}: {exc.message}")
             else:
                 messages.success(request, "Saved the association.")

@@ -303,7 +303,3 @@ SERVICE_TAGS = Taggable(
 )
 tag_add = add_view(SERVICE_TAGS)
 tag_remove = remove_view(SERVICE_TAGS)
-
-
-def service_url(service_id: str) -> str:
-    return reverse("integrations:service", args=[service_id])

@@ -183,16 +183,6 @@ def stop(session_id: str, *, guard_pid: int | None = None, host: str = "") -> No
             pass
 
 
-def is_running(session_id: str, guard_pid: int | None, host: str = "") -> bool:
-    with _lock:
-        guard = _guards.get(session_id)
-    if guard is not None:
-        return guard.poll() is None
-    if not guard_pid or (host and host != hostname()):
-        return False
-    return _is_guard_of(guard_pid, session_id)
-
-
 def reap() -> None:
     """Collect guards that ended by themselves (timeouts), so no zombie stays behind."""
     with _lock:
@@ -201,12 +191,6 @@ def reap() -> None:
             guard = _guards.pop(key)
             if guard.stdin is not None:
                 guard.stdin.close()
-
-
-def local_sessions() -> list[str]:
-    reap()
-    with _lock:
-        return list(_guards)
 
 
 def stop_all() -> None:

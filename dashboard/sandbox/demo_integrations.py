@@ -13,6 +13,7 @@ from typing import Any
 from django.utils import timezone
 
 from dashboard.aws import integrations as aws
+from dashboard.aws import spaces as aws_spaces
 
 from .models import RegisteredService
 
@@ -145,5 +146,21 @@ def seed(spaces: list[dict[str, Any]]) -> int:
                 }
             },
         )
-        count += 2
+        # The first space leads the second (linked agent spaces, the `agentspace` type).
+        links = aws.register_service(
+            "agentspace",
+            {"assumableRoleArn": "arn:aws:iam::123456789012:role/DevOpsAgentLinkedSpaces"},
+            name="Linked agent spaces",
+        )["serviceId"]
+        aws.associate(
+            first,
+            links,
+            {
+                "agentspace": {
+                    "targetAgentSpaceArn": aws_spaces.space_arn(second),
+                    "relationshipType": "member",
+                }
+            },
+        )
+        count += 3
     return count

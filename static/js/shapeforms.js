@@ -14,17 +14,38 @@
     });
   }
 
+  // A text member offered with options: its text input shows for "Another" (and while it
+  // holds text nothing in the select replaces, so a typed value never disappears).
+  function syncPick(select) {
+    var other = select.parentElement.querySelector(":scope > [data-sf-other]");
+    if (!other) return;
+    var text = other.querySelector("input");
+    var typed = select.value === "" && text && text.value !== "";
+    if (select.value === "_other" || typed) other.removeAttribute("data-sf-hidden");
+    else other.setAttribute("data-sf-hidden", "");
+  }
+
   function init(root) {
     root.querySelectorAll("[data-shapeform]").forEach(function (form) {
       if (form.classList.contains("sf-js")) return;
       form.classList.add("sf-js");
       form.querySelectorAll("[data-sf-union]").forEach(sync);
+      form.querySelectorAll("select[data-sf-pick]").forEach(syncPick);
     });
   }
 
   document.addEventListener("change", function (event) {
     var input = event.target;
-    if (!input.matches || !input.matches(".sf-choices input[type=radio]")) return;
+    if (!input.matches) return;
+    if (input.matches("select[data-sf-pick]")) {
+      syncPick(input);
+      if (input.value === "_other") {
+        var text = input.parentElement.querySelector(":scope > [data-sf-other] input");
+        if (text) text.focus();
+      }
+      return;
+    }
+    if (!input.matches(".sf-choices input[type=radio]")) return;
     sync(input.closest("[data-sf-union]"));
   });
 

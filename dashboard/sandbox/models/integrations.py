@@ -56,7 +56,8 @@ class ServiceAssociation(models.Model):
     service_id = models.CharField(max_length=255, db_index=True)
     service_type = models.CharField(max_length=32)
     # AssociateService overwrites the association of the same service in the space; AWS
-    # accounts (service "aws") are one per account (monitor: one per space).
+    # accounts (service "aws") are one per account (monitor: one per space), linked agent
+    # spaces one per target space.
     slot = models.CharField(max_length=300)
     configuration = models.JSONField()
     capabilities = models.JSONField(null=True, blank=True)

@@ -35,7 +35,6 @@ SERVICE = "devops-agent"
 # A reply whose stream has not shown a sign of life for this long died with its process.
 STALE_AFTER = dt.timedelta(seconds=30)
 _ACCESS_KEY = regex.compile(r"Credential=([^/]+)/")
-TERMINAL_RESPONSE = ("COMPLETED", "FAILED", "INTERRUPTED")
 
 
 def _owner(ctx: Context) -> str:

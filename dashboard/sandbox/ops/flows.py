@@ -23,14 +23,6 @@ from .paging import page
 SERVICE = "bedrock-agent-runtime"
 
 FLOW_KINDS = ("flowInputEvent", "flowOutputEvent", "flowFailureEvent")
-NODE_KINDS = (
-    "nodeInputEvent",
-    "nodeOutputEvent",
-    "conditionResultEvent",
-    "nodeActionEvent",
-    "nodeDependencyEvent",
-    "nodeFailureEvent",
-)
 
 
 def event_type_of(kind: str) -> str:

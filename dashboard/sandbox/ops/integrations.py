@@ -10,6 +10,12 @@
 - Types that receive events (event channel, Dynatrace, ServiceNow, PagerDuty, GitLab) get a
   webhook with a generated secret or API key, returned once by AssociateService.
 - DeregisterService refuses (ConflictException) while an agent space uses the service.
+- An `agentspace` service links agent spaces: its association names a target space of this
+  account and region (ResourceNotFoundException for one that does not exist, as for an unknown
+  service; ValidationException for the space itself). A space has one association per target
+  space (like one per AWS source account), so a lead can link several members with one
+  registered service; the target's name and description are filled in from the target space
+  when the caller leaves them out.
 """
 
 from __future__ import annotations
@@ -175,6 +181,8 @@ def _registered_details(service_type: str, details: dict[str, Any]) -> dict[str,
         if variant == "apiKey":
             out["apiKeyHeader"] = auth.get("apiKeyHeader")
         return out
+    if service_type == "agentspace":
+        return {"assumableRoleArn": details["assumableRoleArn"]}
     if service_type == "remoteagentsigv4":
         return {
             "name": details["name"],
@@ -201,7 +209,7 @@ def _resources(service_type: str, details: dict[str, Any]) -> list[dict[str, Any
 
 def _identity(service_type: str, details: dict[str, Any]) -> str:
     """Two registrations of the same thing collide (ConflictException)."""
-    for member in ("name", "accountUrn", "instanceUrl", "tenantId"):
+    for member in ("name", "accountUrn", "instanceUrl", "tenantId", "assumableRoleArn"):
         if details.get(member):
             return f"{service_type}:{member}:{details[member]}"
     if service_type == "gitlab":
@@ -450,17 +458,48 @@ def _check_configuration(service_type: str, configuration: dict[str, Any]) -> st
     return kind
 
 
-def _clean_configuration(kind: str, configuration: dict[str, Any]) -> dict[str, Any]:
-    """Drop what the service sets itself (validation states, deployment progress)."""
+def _target_space(ctx: Context, space: AgentSpace, value: dict[str, Any]) -> AgentSpace:
+    """The agent space an `agentspace` configuration links `space` to."""
+    arn = value["targetAgentSpaceArn"]  # its pattern was checked with the input
+    _, _, _, region, account, resource = arn.split(":", 5)
+    target_id = resource.split("/", 1)[1]
+    target = None
+    if (region, account) == (ctx.region, ctx.account_id):
+        target = AgentSpace.objects.filter(pk=target_id).first()
+    if target is None:
+        raise SandboxError("ResourceNotFoundException", f"Agent space {arn} was not found")
+    if target.pk == space.pk:
+        path = "configuration.agentspace.targetAgentSpaceArn"
+        raise SandboxError(
+            "ValidationException",
+            "An agent space cannot be linked to itself",
+            fieldList=[{"path": path, "message": "Choose another agent space"}],
+        )
+    return target
+
+
+def _clean_configuration(
+    ctx: Context, space: AgentSpace, kind: str, configuration: dict[str, Any]
+) -> dict[str, Any]:
+    """Drop what the service sets itself (validation states, deployment progress); fill in
+    what it knows about a linked agent space."""
     value = dict(configuration[kind] or {})
     value.pop("agentElevatedRoleArnStatus", None)
     value.pop("deploymentState", None)
     if kind in ("aws", "sourceAws") and value.get("agentElevatedRoleArn"):
         value["agentElevatedRoleArnStatus"] = "pending-confirmation"
+    if kind == "agentspace":
+        target = _target_space(ctx, space, value)
+        value.setdefault("targetAgentSpaceName", target.name)
+        if target.description:
+            value.setdefault("targetAgentSpaceDescription", target.description)
     return {kind: value}
 
 
 def _slot(service_id: str, kind: str, value: dict[str, Any]) -> str:
+    if kind == "agentspace":
+        # One link per target space, whichever agentspace service carries it.
+        return f"agentspace:{value['targetAgentSpaceArn'].rsplit('/', 1)[1]}"
     if service_id != AWS_SERVICE_ID:
         return service_id
     if kind == "aws":
@@ -506,7 +545,7 @@ def associate_service(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     service_id = params["serviceId"]
     service_type = _service_type_of(service_id)
     kind = _check_configuration(service_type, params["configuration"])
-    configuration = _clean_configuration(kind, params["configuration"])
+    configuration = _clean_configuration(ctx, space, kind, params["configuration"])
     slot = _slot(service_id, kind, configuration[kind])
     now = _now()
     row = ServiceAssociation.objects.filter(space=space, slot=slot).first()
@@ -569,13 +608,22 @@ def update_association(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
             f"This association holds a {current_kind} configuration; it cannot become {kind}",
             fieldList=[{"path": "configuration", "message": f"Use {current_kind}"}],
         )
-    configuration = _clean_configuration(kind, params["configuration"])
-    if _slot(row.service_id, kind, configuration[kind]) != row.slot:
+    configuration = _clean_configuration(ctx, row.space, kind, params["configuration"])
+    slot = _slot(row.service_id, kind, configuration[kind])
+    if slot != row.slot and kind != "agentspace":
         raise SandboxError(
             "ValidationException",
             "The account or organizational unit of an AWS association cannot change: "
             "associate it anew instead",
         )
+    if slot != row.slot:
+        if ServiceAssociation.objects.filter(space_id=row.space_id, slot=slot).exists():
+            raise SandboxError(
+                "ConflictException",
+                "This agent space is already linked to "
+                f"{configuration[kind]['targetAgentSpaceArn']}: edit that association instead",
+            )
+        row.slot = slot
     row.configuration = configuration
     if "capabilities" in params:
         row.capabilities = params["capabilities"] or None
