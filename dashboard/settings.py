@@ -132,6 +132,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dashboard.core.middleware.AwsErrorMiddleware",
+    # A database that does not answer (a PostgreSQL restart, a failover) is a 503 page that
+    # says to retry, not a 500 with a trace.
+    "dashboard.core.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -346,10 +349,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"one_line_refusals": {"()": "dashboard.core.logfilters.OneLineRefusals"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "botocore": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        # 403s and 400s: one line each (dashboard/core/logfilters.py).
+        "django.request": {"filters": ["one_line_refusals"]},
+        "django.security": {"filters": ["one_line_refusals"]},
     },
 }
