@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -105,7 +106,9 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "template_partials",
+    "axes",
     "dashboard.core",
+    "dashboard.accounts",
     "dashboard.sandbox",
     "dashboard.spaces",
     "dashboard.tasks",
@@ -135,6 +138,9 @@ MIDDLEWARE = [
     # A database that does not answer (a PostgreSQL restart, a failover) is a 503 page that
     # says to retry, not a 500 with a trace.
     "dashboard.core.middleware.DatabaseUnavailableMiddleware",
+    # Last, so that it sees the sign-in view's answer: a locked-out attempt is replaced with
+    # the login page saying so (dashboard/accounts/lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -239,6 +245,68 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# --- Sign-in: local passwords (limited guessing) and single sign-on (OpenID Connect) -------
+# Local passwords can be switched off once single sign-on works; `manage.py bootstrap` and
+# `changepassword` still set passwords, the sign-in page no longer takes them.
+PASSWORD_SIGN_IN = envbool("PASSWORD_SIGN_IN", True)
+AUTHENTICATION_BACKENDS = [
+    # First: refuses any attempt while the user or the address is locked out.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Limited guessing (django-axes): failures are counted in the database, so every daphne
+# process of a deployment sees the same counts and lockouts.
+AXES_FAILURE_LIMIT = envint("SIGN_IN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("SIGN_IN_COOLOFF_MINUTES", 15))
+# Per user and, separately, per address: guessing one user's password from many addresses
+# and many users' passwords from one address are both stopped.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "dashboard.accounts.lockout.locked_out"
+AXES_VERBOSE = False
+# The client's address (dashboard/accounts/lockout.py): behind the proxy, the hop the proxy
+# added to X-Forwarded-For; otherwise the socket's peer.
+AXES_CLIENT_IP_CALLABLE = "dashboard.accounts.lockout.client_ip"
+# The audit log records sign-ins; axes keeps only the failure counts.
+AXES_DISABLE_ACCESS_LOG = True
+
+# Single sign-on through any OpenID Connect provider, on when OIDC_ISSUER is set: endpoints
+# and keys come from its discovery document. Groups in OIDC_GROUPS_CLAIM map to roles; a user
+# in none of the mapped groups is not let in.
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").rstrip("/")
+OIDC_DISCOVERY_URL = os.environ.get("OIDC_DISCOVERY_URL", "") or (
+    f"{OIDC_ISSUER}/.well-known/openid-configuration" if OIDC_ISSUER else ""
+)
+OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "single sign-on")
+OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups")
+OIDC_USERNAME_CLAIM = os.environ.get("OIDC_USERNAME_CLAIM", "preferred_username")
+OIDC_ROLE_GROUPS = {
+    "viewer": envlist("OIDC_VIEWER_GROUPS"),
+    "operator": envlist("OIDC_OPERATOR_GROUPS"),
+    "admin": envlist("OIDC_ADMIN_GROUPS"),
+}
+OIDC_TIMEOUT = envfloat("OIDC_TIMEOUT", 10.0)
+if OIDC_ISSUER:
+    if not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET):
+        raise ImproperlyConfigured(
+            "OIDC_ISSUER is set, so single sign-on is on: set OIDC_CLIENT_ID and "
+            "OIDC_CLIENT_SECRET to the client registered at the provider."
+        )
+    if not any(OIDC_ROLE_GROUPS.values()):
+        raise ImproperlyConfigured(
+            "Single sign-on lets in only members of mapped groups: set at least one of "
+            "OIDC_VIEWER_GROUPS, OIDC_OPERATOR_GROUPS, OIDC_ADMIN_GROUPS."
+        )
+    if "openid" not in OIDC_SCOPES.split():
+        raise ImproperlyConfigured("OIDC_SCOPES must include 'openid'.")
+if not PASSWORD_SIGN_IN and not OIDC_ISSUER:
+    raise ImproperlyConfigured(
+        "PASSWORD_SIGN_IN=0 leaves no way to sign in: set up single sign-on (OIDC_ISSUER) first."
+    )
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
@@ -269,7 +337,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 # The container healthcheck asks for /healthz over plain HTTP from inside the container.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-if envbool("DASHBOARD_BEHIND_PROXY", False):
+BEHIND_PROXY = envbool("DASHBOARD_BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 12 * 3600)
@@ -358,5 +427,7 @@ LOGGING = {
         # 403s and 400s: one line each (dashboard/core/logfilters.py).
         "django.request": {"filters": ["one_line_refusals"]},
         "django.security": {"filters": ["one_line_refusals"]},
+        # axes logs every sign-in at INFO; the audit log has them.
+        "axes": {"level": "WARNING"},
     },
 }
