@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "template_partials",
+    "csp",
     "axes",
     "dashboard.core",
     "dashboard.accounts",
@@ -124,6 +125,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every answer, with the console's own websockets allowed.
+    "dashboard.core.csp.ConsoleCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -344,6 +347,28 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 12 * 3600)
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp): scripts and styles only from the console's own static
+# files, nothing inline, no eval; the console's own websockets (ws:/wss: to the host the page
+# came from) are added per request by dashboard.core.csp. Violations are reported to
+# /csp-report, which logs one line each.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # blob: the sandbox's browser live view shows its frames as blob: images.
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "report-uri": ["/csp-report"],
+    }
+}
+# Violation reports logged per process per minute; more are counted and dropped.
+CSP_REPORTS_PER_MINUTE = envint("CSP_REPORTS_PER_MINUTE", 60)
 
 # --- AWS -------------------------------------------------------------------------------
 DASHBOARD_BACKEND = os.environ.get("DASHBOARD_BACKEND", "sandbox")
