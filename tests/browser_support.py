@@ -92,6 +92,15 @@ class LiveServer:
         self.password = match.group(1)
         return self.serve()
 
+    def another_process(self) -> LiveServer:
+        """A second daphne on this server's database and settings, on its own port (call
+        `serve()` on it after `start()` here): two processes of one deployment."""
+        other = LiveServer(self.workdir, extra_env={})
+        other.env = dict(self.env)
+        other.log_path = self.workdir / f"daphne-{other.port}.log"
+        other.username, other.password = self.username, self.password
+        return other
+
     def restart(self) -> LiveServer:
         """Stop daphne and serve again on the same port and database (open pages reconnect).
         Between `stop()` and `serve()` a test may change things with `shell()`."""
