@@ -91,6 +91,12 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 # a browser: up to 12 bytes a character. Django's default (2.5 MB) refused such posts with a
 # bare "Bad Request" page that lost what was typed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 13 * 1024 * 1024)
+# The largest websocket message (and frame) daphne accepts; a larger one closes the socket with
+# 1009 ("message too big"), which the page reports. The same forms travel over the page's
+# websocket as JSON: 1,000,000 characters are at most 6 bytes each there ("\u0000" escapes;
+# 4 for other multibyte text), so 8 MiB fits them with room for the rest of the form. The
+# agentcore app's system check refuses limits that the forms would not fit.
+WEBSOCKET_MAX_MESSAGE_BYTES = envint("WEBSOCKET_MAX_MESSAGE_BYTES", 8 * 1024 * 1024)
 # Forms generated from the model grow a few fields per row (tools, headers, tags): Django's
 # default of 1,000 refused a large registration with a bare "Bad Request".
 DATA_UPLOAD_MAX_NUMBER_FIELDS = envint("DATA_UPLOAD_MAX_NUMBER_FIELDS", 10_000)

@@ -243,3 +243,13 @@ class Pages:
         # Shown by pytest only when the test failed.
         print("--- daphne log (tail) ---\n" + self.server.log())
         assert not self.errors, f"JavaScript errors: {self.errors}"
+
+
+def wait_until(page, expression: str, timeout: float = 30) -> None:  # type: ignore[no-untyped-def]
+    """Poll a JavaScript `expression` until it is true, with a deadline.
+    page.wait_for_function evaluates strings with eval, which the console's CSP forbids."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{expression} stayed false for {timeout} s")
+        page.wait_for_timeout(50)

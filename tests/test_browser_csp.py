@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser_support import LiveServer, require_chromium, shot
+from tests.browser_support import LiveServer, require_chromium, shot, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -89,7 +89,7 @@ def test_no_page_violates_the_policy(server, new_page):  # type: ignore[no-untyp
         page.evaluate(
             "document.body.insertAdjacentHTML('beforeend', '<p style=\"color:red\">x</p>')"
         )
-    page.wait_for_function("window.__csp.length > 0")
+    wait_until(page, "window.__csp.length > 0")
     page.evaluate("window.__csp = []")
     assert any("csp-self-check" in line for line in crawl.violations)
     crawl.violations.clear()
