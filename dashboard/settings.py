@@ -330,11 +330,14 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            # whitenoise's compressed manifest storage, except that pages still work (with
+            # plain file names) before `collectstatic` has run: dashboard/core/staticfiles.py.
+            else "dashboard.core.staticfiles.ConsoleStaticFilesStorage"
         )
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG
+# Also in production: what collectstatic has not collected is served from the source folders.
+WHITENOISE_USE_FINDERS = True
 
 # Security: sensible when served over TLS behind a proxy; DASHBOARD_HTTPS=0 for plain HTTP.
 HTTPS = envbool("DASHBOARD_HTTPS", not DEBUG)
@@ -450,14 +453,20 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "filters": {"one_line_refusals": {"()": "dashboard.core.logfilters.OneLineRefusals"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # On the handler: Django logs refusals on child loggers too (django.security.DisallowedHost).
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["one_line_refusals"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "botocore": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
-        # 403s and 400s: one line each (dashboard/core/logfilters.py).
-        "django.request": {"filters": ["one_line_refusals"]},
-        "django.security": {"filters": ["one_line_refusals"]},
+        # 403s and 400s are one line each: the console handler's filter
+        # (dashboard/core/logfilters.py).
         # axes logs every sign-in at INFO; the audit log has them.
         "axes": {"level": "WARNING"},
     },
