@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 RUN_ENV := DASHBOARD_DEBUG=$${DASHBOARD_DEBUG:-1} DASHBOARD_HTTPS=$${DASHBOARD_HTTPS:-0} SANDBOX_STREAM_URL=$${SANDBOX_STREAM_URL:-http://$(HOST):$(PORT)}
 
-.PHONY: run test install install-test migrate seed admin-password lint format bench clean lock upgrade upgrade-botocore
+.PHONY: run serve test install install-test migrate seed admin-password lint format bench clean lock upgrade upgrade-botocore
 
 # Installs are locked: exact versions and hashes in requirements/*.txt (written by uv from
 # pyproject.toml's ranges with `make lock`), installed with plain pip. The project itself is
@@ -43,6 +43,17 @@ run: seed
 	@echo "  Agent Console: http://$(HOST):$(PORT)/   (backend: $${DASHBOARD_BACKEND:-sandbox}; stop with Ctrl-C)"
 	@echo ""
 	@$(RUN_ENV) exec $(BIN)/daphne -b $(HOST) -p $(PORT) dashboard.asgi:application
+
+# Production-like, by hand (README "Production"): DEBUG off, SECRET_KEY and ALLOWED_HOSTS from
+# the environment, the deployment checks printed, migrations applied, static files collected.
+serve: install
+	@test -n "$${SECRET_KEY:-}" -a -n "$${ALLOWED_HOSTS:-}" || { echo "make serve: set SECRET_KEY and ALLOWED_HOSTS (README, Production)." >&2; exit 2; }
+	@$(BIN)/python manage.py check --deploy
+	@$(BIN)/python manage.py migrate --noinput -v0
+	@$(BIN)/python manage.py collectstatic --noinput -v0
+	@$(BIN)/python manage.py bootstrap
+	@echo "  Agent Console (production settings): http://$(HOST):$(PORT)/"
+	@exec $(BIN)/daphne -b $(HOST) -p $(PORT) dashboard.asgi:application
 
 admin-password: migrate
 	@$(RUN_ENV) $(BIN)/python manage.py bootstrap --reset

@@ -13,8 +13,12 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from dashboard.core import daphne_options  # noqa: E402
 from dashboard.routing import websocket_urlpatterns  # noqa: E402
 from dashboard.sandbox.browser_streams import route as sandbox_streams  # noqa: E402
+
+# Oversized websocket messages close with 1009 and a reason instead of a dropped connection.
+daphne_options.apply()
 
 application = ProtocolTypeRouter(
     {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -90,6 +91,12 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 # a browser: up to 12 bytes a character. Django's default (2.5 MB) refused such posts with a
 # bare "Bad Request" page that lost what was typed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 13 * 1024 * 1024)
+# The largest websocket message (and frame) daphne accepts; a larger one closes the socket with
+# 1009 ("message too big"), which the page reports. The same forms travel over the page's
+# websocket as JSON: 1,000,000 characters are at most 6 bytes each there ("\u0000" escapes;
+# 4 for other multibyte text), so 8 MiB fits them with room for the rest of the form. The
+# agentcore app's system check refuses limits that the forms would not fit.
+WEBSOCKET_MAX_MESSAGE_BYTES = envint("WEBSOCKET_MAX_MESSAGE_BYTES", 8 * 1024 * 1024)
 # Forms generated from the model grow a few fields per row (tools, headers, tags): Django's
 # default of 1,000 refused a large registration with a bare "Bad Request".
 DATA_UPLOAD_MAX_NUMBER_FIELDS = envint("DATA_UPLOAD_MAX_NUMBER_FIELDS", 10_000)
@@ -105,7 +112,10 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "template_partials",
+    "csp",
+    "axes",
     "dashboard.core",
+    "dashboard.accounts",
     "dashboard.sandbox",
     "dashboard.spaces",
     "dashboard.tasks",
@@ -121,6 +131,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every answer, with the console's own websockets allowed.
+    "dashboard.core.csp.ConsoleCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -132,6 +144,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dashboard.core.middleware.AwsErrorMiddleware",
+    # A database that does not answer (a PostgreSQL restart, a failover) is a 503 page that
+    # says to retry, not a 500 with a trace.
+    "dashboard.core.middleware.DatabaseUnavailableMiddleware",
+    # Last, so that it sees the sign-in view's answer: a locked-out attempt is replaced with
+    # the login page saying so (dashboard/accounts/lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -158,6 +176,10 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'console.sqlite3'}",
         conn_max_age=envint("DATABASE_CONN_MAX_AGE", 0),
+        # A kept connection is checked before a request reuses it: one the server closed
+        # meanwhile (a restart, a failover, an idle timeout) is replaced instead of failing
+        # the request.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -237,6 +259,68 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# --- Sign-in: local passwords (limited guessing) and single sign-on (OpenID Connect) -------
+# Local passwords can be switched off once single sign-on works; `manage.py bootstrap` and
+# `changepassword` still set passwords, the sign-in page no longer takes them.
+PASSWORD_SIGN_IN = envbool("PASSWORD_SIGN_IN", True)
+AUTHENTICATION_BACKENDS = [
+    # First: refuses any attempt while the user or the address is locked out.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Limited guessing (django-axes): failures are counted in the database, so every daphne
+# process of a deployment sees the same counts and lockouts.
+AXES_FAILURE_LIMIT = envint("SIGN_IN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("SIGN_IN_COOLOFF_MINUTES", 15))
+# Per user and, separately, per address: guessing one user's password from many addresses
+# and many users' passwords from one address are both stopped.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "dashboard.accounts.lockout.locked_out"
+AXES_VERBOSE = False
+# The client's address (dashboard/accounts/lockout.py): behind the proxy, the hop the proxy
+# added to X-Forwarded-For; otherwise the socket's peer.
+AXES_CLIENT_IP_CALLABLE = "dashboard.accounts.lockout.client_ip"
+# The audit log records sign-ins; axes keeps only the failure counts.
+AXES_DISABLE_ACCESS_LOG = True
+
+# Single sign-on through any OpenID Connect provider, on when OIDC_ISSUER is set: endpoints
+# and keys come from its discovery document. Groups in OIDC_GROUPS_CLAIM map to roles; a user
+# in none of the mapped groups is not let in.
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").rstrip("/")
+OIDC_DISCOVERY_URL = os.environ.get("OIDC_DISCOVERY_URL", "") or (
+    f"{OIDC_ISSUER}/.well-known/openid-configuration" if OIDC_ISSUER else ""
+)
+OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "single sign-on")
+OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups")
+OIDC_USERNAME_CLAIM = os.environ.get("OIDC_USERNAME_CLAIM", "preferred_username")
+OIDC_ROLE_GROUPS = {
+    "viewer": envlist("OIDC_VIEWER_GROUPS"),
+    "operator": envlist("OIDC_OPERATOR_GROUPS"),
+    "admin": envlist("OIDC_ADMIN_GROUPS"),
+}
+OIDC_TIMEOUT = envfloat("OIDC_TIMEOUT", 10.0)
+if OIDC_ISSUER:
+    if not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET):
+        raise ImproperlyConfigured(
+            "OIDC_ISSUER is set, so single sign-on is on: set OIDC_CLIENT_ID and "
+            "OIDC_CLIENT_SECRET to the client registered at the provider."
+        )
+    if not any(OIDC_ROLE_GROUPS.values()):
+        raise ImproperlyConfigured(
+            "Single sign-on lets in only members of mapped groups: set at least one of "
+            "OIDC_VIEWER_GROUPS, OIDC_OPERATOR_GROUPS, OIDC_ADMIN_GROUPS."
+        )
+    if "openid" not in OIDC_SCOPES.split():
+        raise ImproperlyConfigured("OIDC_SCOPES must include 'openid'.")
+if not PASSWORD_SIGN_IN and not OIDC_ISSUER:
+    raise ImproperlyConfigured(
+        "PASSWORD_SIGN_IN=0 leaves no way to sign in: set up single sign-on (OIDC_ISSUER) first."
+    )
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
@@ -251,11 +335,14 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            # whitenoise's compressed manifest storage, except that pages still work (with
+            # plain file names) before `collectstatic` has run: dashboard/core/staticfiles.py.
+            else "dashboard.core.staticfiles.ConsoleStaticFilesStorage"
         )
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG
+# Also in production: what collectstatic has not collected is served from the source folders.
+WHITENOISE_USE_FINDERS = True
 
 # Security: sensible when served over TLS behind a proxy; DASHBOARD_HTTPS=0 for plain HTTP.
 HTTPS = envbool("DASHBOARD_HTTPS", not DEBUG)
@@ -267,12 +354,35 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 # The container healthcheck asks for /healthz over plain HTTP from inside the container.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-if envbool("DASHBOARD_BEHIND_PROXY", False):
+BEHIND_PROXY = envbool("DASHBOARD_BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 12 * 3600)
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp): scripts and styles only from the console's own static
+# files, nothing inline, no eval; the console's own websockets (ws:/wss: to the host the page
+# came from) are added per request by dashboard.core.csp. Violations are reported to
+# /csp-report, which logs one line each.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # blob: the sandbox's browser live view shows its frames as blob: images.
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "report-uri": ["/csp-report"],
+    }
+}
+# Violation reports logged per process per minute; more are counted and dropped.
+CSP_REPORTS_PER_MINUTE = envint("CSP_REPORTS_PER_MINUTE", 60)
 
 # --- AWS -------------------------------------------------------------------------------
 DASHBOARD_BACKEND = os.environ.get("DASHBOARD_BACKEND", "sandbox")
@@ -347,10 +457,22 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"one_line_refusals": {"()": "dashboard.core.logfilters.OneLineRefusals"}},
+    # On the handler: Django logs refusals on child loggers too (django.security.DisallowedHost).
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["one_line_refusals"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "botocore": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        # 403s and 400s are one line each: the console handler's filter
+        # (dashboard/core/logfilters.py).
+        # axes logs every sign-in at INFO; the audit log has them.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -1,17 +1,21 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from dashboard.accounts.views import ConsoleLoginView
 from dashboard.configuration import urls as configuration_urls
+from dashboard.core import csp
 from dashboard.core import views as core_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        ConsoleLoginView.as_view(),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("dashboard.accounts.urls")),
+    path("csp-report", csp.report, name="csp-report"),
     path("audit/", core_views.audit_log, name="audit-log"),
     path("setup/", core_views.setup, name="setup"),
     path("healthz", core_views.healthz, name="healthz"),

@@ -26,6 +26,22 @@ if [ "$CI" = true ] && [ ! -x /usr/bin/chromium ]; then
   exit 1
 fi
 
+# --- the single sign-on tests' OpenID Connect provider (oidc-provider on node; issue 16) ---
+# Installed here from tests/oidc_provider/package-lock.json, so nothing is downloaded while the
+# tests run. Under CI=true the tests fail, not skip, when it is missing.
+if ! command -v npm >/dev/null && [ "$CI" = true ] && [ "$(id -u)" = 0 ]; then
+  echo "Installing Debian's nodejs and npm for the single sign-on tests…"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm >/tmp/console-apt-node.log 2>&1 || true
+fi
+OIDC_DIR=tests/oidc_provider
+if command -v npm >/dev/null && { [ ! -d "$OIDC_DIR/node_modules/oidc-provider" ] \
+    || [ "$OIDC_DIR/package-lock.json" -nt "$OIDC_DIR/node_modules/.package-lock.json" ]; }; then
+  echo "Installing the test OpenID Connect provider (npm ci)…"
+  npm ci --prefix "$OIDC_DIR" --no-audit --no-fund --loglevel=error >/tmp/console-npm.log 2>&1 \
+    || echo "Could not install the test OpenID Connect provider (see /tmp/console-npm.log)."
+fi
+# --- end of the single sign-on block ---
+
 # --- PostgreSQL and Redis ---
 PG_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
 REDIS=${TEST_REDIS_URL:-redis://127.0.0.1:6379/5}

@@ -92,6 +92,15 @@ class LiveServer:
         shutil.copyfile(template, self.database)
         return self.serve()
 
+    def another_process(self) -> LiveServer:
+        """A second daphne on this server's database and settings, on its own port (call
+        `serve()` on it after `start()` here): two processes of one deployment."""
+        other = LiveServer(self.workdir, extra_env={})
+        other.env = dict(self.env)
+        other.log_path = self.workdir / f"daphne-{other.port}.log"
+        other.username, other.password = self.username, self.password
+        return other
+
     def restart(self) -> LiveServer:
         """Stop daphne and serve again on the same port and database (open pages reconnect).
         Between `stop()` and `serve()` a test may change things with `shell()`."""
@@ -279,3 +288,13 @@ class Pages:
         # Shown by pytest only when the test failed.
         print("--- daphne log (tail) ---\n" + self.server.log())
         assert not self.errors, f"JavaScript errors: {self.errors}"
+
+
+def wait_until(page, expression: str, timeout: float = 30) -> None:  # type: ignore[no-untyped-def]
+    """Poll a JavaScript `expression` until it is true, with a deadline.
+    page.wait_for_function evaluates strings with eval, which the console's CSP forbids."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{expression} stayed false for {timeout} s")
+        page.wait_for_timeout(50)

@@ -3,6 +3,10 @@ lives in the test database, which pytest-django rolls back after each test)."""
 
 from __future__ import annotations
 
+import io
+import logging
+from collections.abc import Iterator
+
 import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
@@ -73,6 +77,18 @@ def viewer_client(viewer_user) -> Client:
 @pytest.fixture
 def anon_client(db) -> Client:
     return Client()
+
+
+@pytest.fixture
+def console_log() -> Iterator[io.StringIO]:
+    """What the console's log handler (settings.LOGGING) writes."""
+    (handler,) = [h for h in logging.getLogger().handlers if h.name == "console"]
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    try:
+        yield stream
+    finally:
+        handler.setStream(previous)
 
 
 @pytest.fixture

@@ -357,3 +357,12 @@ def test_a_started_task_links_to_its_status_prefilled(operator_client):
         _url(session_id, "run/"), {"tool": "getTask", "task_id": task_id}
     ).content.decode()
     assert "Working" in checked or "Submitted" in checked
+
+
+def test_the_form_limits_fit_the_transport_limits(settings):
+    from dashboard.agentcore.checks import form_limits_fit
+
+    assert form_limits_fit() == []
+    settings.WEBSOCKET_MAX_MESSAGE_BYTES = 1024 * 1024  # daphne's own default
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's own default
+    assert [problem.id for problem in form_limits_fit()] == ["agentcore.E001", "agentcore.E002"]

@@ -323,9 +323,15 @@ def test_with_the_dcv_sdk_the_aws_page_loads_it(viewer_client, settings, monkeyp
     settings.DASHBOARD_BACKEND = "aws"
     settings.DCV_SDK_DIR = str(tmp_path)
     monkeypatch.setattr(aws_browser, "get_session", lambda b, s: item)
-    body = viewer_client.get(_url(session)).content.decode()
+    response = viewer_client.get(_url(session))
+    body = response.content.decode()
     assert 'src="/agentcore/browsers/dcv-sdk/dcv.js"' in body
     assert 'data-mode="dcv"' in body
+    # The page's policy lets the SDK reach AgentCore's live-view endpoint; other pages' do not.
+    policy = response["Content-Security-Policy"]
+    assert "wss://*.amazonaws.com" in policy and "worker-src 'self' blob:" in policy
+    assert "unsafe" not in policy
+    assert "amazonaws" not in viewer_client.get("/agentcore/browsers/")["Content-Security-Policy"]
     sdk = viewer_client.get("/agentcore/browsers/dcv-sdk/dcv.js")
     assert sdk.status_code == 200
     assert b"window.dcv" in b"".join(sdk.streaming_content)

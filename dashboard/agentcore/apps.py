@@ -9,6 +9,7 @@ class AgentcoreConfig(AppConfig):
     def ready(self) -> None:
         from dashboard.core import nav
 
+        from . import checks  # noqa: F401  (the forms' limits fit the transport limits)
         from .urls import CODE_VIEWS, MEMORY_VIEWS, RUNTIME_VIEWS
 
         nav.main_link(

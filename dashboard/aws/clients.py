@@ -157,7 +157,9 @@ def call(service: str, operation: str, /, **params: Any) -> dict[str, Any]:
         raise
     except ClientError as exc:
         error = dict(exc.response.get("Error", {}))
-        error["HTTPStatusCode"] = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        metadata = exc.response.get("ResponseMetadata", {})
+        error["HTTPStatusCode"] = metadata.get("HTTPStatusCode")
+        error["HTTPHeaders"] = metadata.get("HTTPHeaders", {})
         # Modeled error members (e.g. ConflictException's `reason`) sit beside `Error`.
         error.setdefault("reason", exc.response.get("reason", ""))
         raise errors.from_client_error(

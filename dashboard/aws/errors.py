@@ -6,6 +6,7 @@ botocore failure to one of them.
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
 from typing import Any
 
 
@@ -79,6 +80,85 @@ class Unavailable(AwsError):
     title = "AWS is unavailable"
 
 
+class NotAws(Unavailable):
+    """An answer that did not come from AWS: another emulator's HTML error page, a proxy's or
+    a load balancer's own error page. It is described (status, content type, first line of
+    text), never shown as it came."""
+
+    status = 502
+    title = "Not an answer from AWS"
+
+
+class _Text(HTMLParser):
+    """The visible text of an HTML page (no scripts or styles), line by line."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in ("script", "style"):
+            self._skip += 1
+        elif tag in ("title", "h1", "h2", "p", "br", "div", "li", "tr", "pre"):
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+        elif tag in ("title", "h1", "h2", "p", "div", "li", "tr", "pre"):
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def first_line_of_text(body: str, limit: int = 200) -> str:
+    """The first non-empty line a person would read in `body` (HTML or plain text)."""
+    if "<" in body:
+        # html.parser is lenient: whatever it cannot read as markup it passes on as text.
+        parser = _Text()
+        parser.feed(body[:100_000])
+        parser.close()
+        body = "".join(parser.parts)
+    for line in body.splitlines():
+        line = " ".join(line.split())
+        if line:
+            return line if len(line) <= limit else line[: limit - 1] + "…"
+    return ""
+
+
+def _media_type(headers: dict[str, Any]) -> str:
+    value = next((v for k, v in headers.items() if str(k).lower() == "content-type"), "")
+    return str(value).split(";")[0].strip().lower()
+
+
+def not_aws(
+    status: int, headers: dict[str, Any], message: str, *, operation: str, service: str
+) -> NotAws | None:
+    """A NotAws error when the answer is not AWS's, else None. AWS answers the console's
+    services in JSON (or XML, or an event stream), always with an error type; an HTML page or
+    plain text without one is someone else's."""
+    media = _media_type(headers)
+    text = message.lstrip()[:200].lower()
+    html = media == "text/html" or text.startswith(("<!doctype html", "<html"))
+    plain = media.startswith("text/") and not any(
+        str(k).lower() == "x-amzn-errortype" for k in headers
+    )
+    if not (html or plain):
+        return None
+    first = first_line_of_text(message) or "(no text)"
+    return NotAws(
+        f"The answer to {operation} did not come from AWS: HTTP {status}, "
+        f"{media or 'no content type'}, saying “{first}”. Something between the console and "
+        "AWS answered instead: a proxy or load balancer, or another service at the address "
+        "the console calls (AWS_ENDPOINT_URL).",
+        operation=operation,
+        service=service,
+    )
+
+
 # Error codes (as AWS sends them) to our classes.
 _CODES: dict[str, type[AwsError]] = {
     "ResourceNotFoundException": NotFound,
@@ -110,9 +190,19 @@ _CODES: dict[str, type[AwsError]] = {
 def from_client_error(
     error: dict[str, Any], *, operation: str, service: str, iam_action: str, fields_raw: Any = None
 ) -> AwsError:
-    """Build our error from a parsed botocore ClientError response's `Error` part."""
+    """Build our error from a parsed botocore ClientError response's `Error` part (with the
+    answer's `HTTPStatusCode` and, when known, its `HTTPHeaders`)."""
     code = str(error.get("Code", ""))
     message = str(error.get("Message") or error.get("message") or code or "Unknown error")
+    foreign = not_aws(
+        int(error.get("HTTPStatusCode") or 0),
+        dict(error.get("HTTPHeaders") or {}),
+        message,
+        operation=operation,
+        service=service,
+    )
+    if foreign is not None:
+        return foreign
     cls = _CODES.get(code)
     if cls is None:
         status = int(error.get("HTTPStatusCode") or 0)

@@ -161,7 +161,15 @@ def session_detail(request: HttpRequest, browser_id: str, session_id: str) -> Ht
     context = _page_context(request, browser_id, session_id)
     if wants_fragment(request) and request.GET.get("fragment") == "status":
         return render(request, "browser/detail.html#status", context)
-    return render(request, "browser/detail.html", context)
+    response = render(request, "browser/detail.html", context)
+    if context["viewer_mode"] == "dcv":
+        # The DCV Web Client connects to AgentCore's live-view endpoint (the presigned URL's
+        # host) and decodes in workers it creates from blobs: allowed on this page only.
+        response._csp_update = {  # type: ignore[attr-defined]
+            "connect-src": ["https://*.amazonaws.com", "wss://*.amazonaws.com"],
+            "worker-src": ["'self'", "blob:"],
+        }
+    return response
 
 
 @require_POST

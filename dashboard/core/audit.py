@@ -39,11 +39,16 @@ def record(
     *,
     detail: dict[str, Any] | None = None,
     error: str = "",
+    username: str = "",
+    actor: Any = None,
 ) -> AuditEntry:
-    user = request.user if request.user.is_authenticated else None
+    """One entry by `actor` or the request's user, or by `username` when nobody is signed in
+    (a failed sign-in names the user it tried)."""
+    user = actor or getattr(request, "user", None)
+    user = user if user is not None and user.is_authenticated else None
     entry = AuditEntry.objects.create(
         user=user,
-        username=user.get_username() if user else "(anonymous)",
+        username=(user.get_username() if user else username[:150]) or "(anonymous)",
         operation=operation,
         target=target,
         outcome=outcome,

@@ -73,3 +73,87 @@ class HtmxLoginRequiredMiddleware(LoginRequiredMiddleware):
             page, self.get_login_url(view_func), self.get_redirect_field_name(view_func)
         )
         return HttpResponseClientRedirect(response["Location"])
+
+
+# --- The database does not answer ------------------------------------------------------------
+
+db_logger = logging.getLogger("dashboard.database")
+
+
+def is_database_outage(exc: BaseException | None) -> bool:
+    """A lost or refused database connection (a PostgreSQL restart or failover), not a bug in
+    a query: IntegrityError and ProgrammingError are not outages."""
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def database_unavailable_response(request: HttpRequest) -> HttpResponse:
+    """503 with a retry notice. Rendered without context processors (they would ask the
+    database again). A form that was posted comes back as a form that posts it again, so
+    nothing typed is lost; secret fields are not echoed and must be typed again."""
+    from django.template import loader
+
+    from dashboard.core.audit import _SECRET_NAMES
+
+    if getattr(request, "htmx", False):
+        response = HttpResponse(
+            loader.get_template("core/aws_error.html#alert").render(
+                {
+                    "title": "The database is not answering",
+                    "error": {"message": "Nothing was saved. Send again in a few seconds."},
+                    "retryable": True,
+                }
+            ),
+            status=503,
+        )
+        response = reswap(retarget(response, "#alerts"), "innerHTML")
+    else:
+        fields: list[tuple[str, str]] = []
+        secret_fields: list[str] = []
+        if request.method == "POST":
+            try:
+                for name, values in request.POST.lists():
+                    if _SECRET_NAMES.search(name) and name != "csrfmiddlewaretoken":
+                        secret_fields.append(name)
+                        continue
+                    fields.extend((name, value) for value in values)
+            except Exception:  # an unreadable body: nothing to resend
+                fields = []
+        context = {
+            "posted": request.method == "POST",
+            "fields": fields,
+            "secret_fields": secret_fields,
+            "files_lost": request.method == "POST" and bool(getattr(request, "_files", None)),
+            "action": request.get_full_path(),
+        }
+        response = HttpResponse(
+            loader.get_template("core/db_unavailable.html").render(context), status=503
+        )
+    response["Retry-After"] = "5"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A view that loses its database connection answers 503 with a retry notice, logged in
+    one line (Django closes the broken connection at the end of the request, so the next
+    request connects again). Errors before the view (loading the session or the user) reach
+    handler500, which gives the same page (dashboard.core.views.server_error)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        if not is_database_outage(exc):
+            return None
+        db_logger.warning(
+            "Database unavailable for %s %s: %s",
+            request.method,
+            request.path,
+            " ".join(str(exc).split())[:300],
+        )
+        return database_unavailable_response(request)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
@@ -12,7 +14,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from . import roles
-from .middleware import alert_response
+from .middleware import alert_response, database_unavailable_response, is_database_outage
 from .models import AuditEntry
 
 
@@ -84,6 +86,10 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this while handling the exception: a lost database connection before the
+    # view ran (loading the session or the user) is the database page, not a 500.
+    if is_database_outage(sys.exc_info()[1]):
+        return database_unavailable_response(request)
     # No context processors that could fail again: a plain template.
     from django.template import loader
 

@@ -159,8 +159,16 @@
     var code = event.detail && event.detail.event ? event.detail.event.code : 0;
     // 4xxx: the server refused the socket for good (signed out, no such page): htmx stops.
     setLive(code >= 4000 ? "off" : "reconnecting");
+    // 1009: what the page sent was over the server's limit, which closed the socket. Nothing
+    // of it was acted on; the form still holds what was typed. Say so, and reconnect.
+    if (code === 1009) {
+      var limit = document.body.getAttribute("data-ws-max-mib");
+      alertBox("error", "That was too large to send over the live connection" +
+        (limit ? " (at most " + limit + " MiB at once)" : "") +
+        ". Nothing was sent, and what you typed is still here: shorten it and send again.");
+    }
     // A clean close from a server going away (1000/1001) is not retried by htmx: retry here.
-    if ((code === 1000 || code === 1001) && event.detail.socketWrapper && !unloading) {
+    if ((code === 1000 || code === 1001 || code === 1009) && event.detail.socketWrapper && !unloading) {
       setTimeout(function () {
         if (document.body.contains(event.target)) event.detail.socketWrapper.reconnect();
       }, htmx.config.wsReconnectDelay(1));
