@@ -20,18 +20,26 @@ from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-import botocore.session
 import regex
 from botocore.model import OperationModel, ServiceModel, Shape
 from botocore.utils import parse_timestamp
 from django.conf import settings
 from django.db import transaction
 
-from . import eventstream, faults
+from . import eventstream, extras, faults
 
 logger = logging.getLogger(__name__)
 
-SERVICES = ("devops-agent", "bedrock-agentcore", "bedrock-agent-runtime")
+# The APIs the sandbox emulates: data planes and the control planes the console lists from,
+# and Amazon Connect's participant API (a support case's chat).
+SERVICES = (
+    "devops-agent",
+    "bedrock-agentcore",
+    "bedrock-agentcore-control",
+    "bedrock-agent",
+    "bedrock-agent-runtime",
+    "connectparticipant",
+)
 
 
 class SandboxError(Exception):
@@ -74,6 +82,13 @@ def operation(service: str, name: str) -> Callable[[Handler], Handler]:
     return register
 
 
+def handles(service: str, name: str) -> bool:
+    """Whether the sandbox implements `service`'s operation `name`."""
+    from . import ops  # noqa: F401 - registers the handlers
+
+    return (service, name) in _handlers
+
+
 @dataclass
 class Response:
     status: int
@@ -86,7 +101,20 @@ class Response:
 
 @functools.cache
 def service_model(service: str) -> ServiceModel:
-    return botocore.session.get_session().get_service_model(service)
+    """The model the sandbox answers by: botocore's, with the sandbox's model extras merged."""
+    return extras.session().get_service_model(service)
+
+
+def implemented() -> list[tuple[str, str]]:
+    """(service, operation) of every operation the sandbox answers, in model order."""
+    from . import ops  # noqa: F401 - registers the handlers
+
+    return [
+        (service, name)
+        for service in SERVICES
+        for name in service_model(service).operation_names
+        if (service, name) in _handlers
+    ]
 
 
 @dataclass(frozen=True)
