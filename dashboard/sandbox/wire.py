@@ -26,6 +26,8 @@ from botocore.utils import parse_timestamp
 from django.conf import settings
 from django.db import transaction
 
+from dashboard.lib import documented
+
 from . import eventstream, extras, faults
 
 logger = logging.getLogger(__name__)
@@ -385,6 +387,24 @@ def validate(shape: Shape, value: Any, path: str, problems: list[dict[str, str]]
             validate(shape.value, item, f"{path}[{key}]", problems)
 
 
+def documented_limits(
+    service: str, operation: str, params: dict[str, Any], problems: list[dict[str, str]]
+) -> None:
+    """Where the API document is stricter than the model, the service holds to the document
+    (`dashboard/lib/documented.py`)."""
+    for path in documented.paths(service, operation):
+        value: Any = params
+        for name in path.split("."):
+            value = value.get(name) if isinstance(value, dict) else None
+        if not isinstance(value, int) or isinstance(value, bool):
+            continue
+        low, high = documented.limits(service, operation, path) or (None, None)
+        if low is not None and value < low:
+            problems.append({"path": path, "message": f"Value must be at least {low}"})
+        if high is not None and value > high:
+            problems.append({"path": path, "message": f"Value must be at most {high}"})
+
+
 def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
@@ -571,6 +591,7 @@ def dispatch(
         problems: list[dict[str, str]] = []
         if op.input_shape is not None:
             validate(op.input_shape, params, "", problems)
+            documented_limits(service, op.name, params, problems)
         if problems:
             first = problems[0]
             raise SandboxError(

@@ -42,7 +42,8 @@ logger = logging.getLogger(__name__)
 
 SERVICE = "bedrock-agentcore"
 SYSTEM_BROWSER = "aws.browser.v1"
-DEFAULT_TIMEOUT = 900
+# Without sessionTimeoutSeconds a session lasts an hour, as the model and the document say.
+DEFAULT_TIMEOUT = 3600
 DEFAULT_VIEWPORT = (1280, 720)
 # Start parameters kept and echoed by GetBrowserSession, but not acted on.
 KEPT = (
