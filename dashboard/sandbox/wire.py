@@ -4,7 +4,9 @@ Requests are routed by HTTP method and each operation's `requestUri`; input memb
 from their locations (uri, querystring, header, body) and checked against the model's
 constraints; results are written by the output shape (header and status-code members, JSON
 body, timestamps in the shape's format, event streams) and errors as AWS writes them
-(`x-amzn-errortype` header, JSON `message`, the error shape's HTTP status).
+(`x-amzn-errortype` header, the error shape's HTTP status, a JSON body with the members that
+service's error shape has: `message` or `Message`, field lists by `path` or `name`, a `reason`
+where one is required).
 """
 
 from __future__ import annotations
@@ -523,9 +525,38 @@ def _encoded(chunks: Iterable[bytes | str]) -> Iterator[bytes]:
             close()
 
 
+def _error_body(shape: Shape | None, error: SandboxError) -> dict[str, Any]:
+    """The error's JSON body as its shape in this service's model has it: the message under
+    the shape's own name (`message`, or `Message` in Amazon Connect's APIs), field lists with
+    the member names this service uses (`path` or `name`), a required `reason` filled in, and
+    nothing the shape does not have."""
+    if shape is None:
+        return {"message": error.message, **error.members}
+    key = "Message" if "Message" in shape.members and "message" not in shape.members else "message"
+    body: dict[str, Any] = {key: error.message}
+    for name, value in error.members.items():
+        if name not in shape.members or value is None:
+            continue
+        if name == "fieldList" and isinstance(value, list):
+            field = shape.members[name].member
+            label = "path" if "path" in field.members else "name"
+            value = [
+                {label: item.get("path") or item.get("name") or "", "message": item["message"]}
+                for item in value
+            ]
+        body[name] = value
+    reason = shape.members.get("reason")
+    if reason is not None and "reason" in shape.required_members and "reason" not in body:
+        choices = reason.metadata.get("enum") or ["FieldValidationFailed"]
+        wanted = "FieldValidationFailed" if "fieldList" in body else "CannotParse"
+        body["reason"] = wanted if wanted in choices else choices[0]
+    return body
+
+
 def error_response(service: str, error: SandboxError) -> Response:
     model = service_model(service)
     status = 400
+    shape = None
     if error.code in model.shape_names:
         shape = model.shape_for(error.code)
         status = int(shape.metadata.get("error", {}).get("httpStatusCode", 400))
@@ -533,7 +564,7 @@ def error_response(service: str, error: SandboxError) -> Response:
             status = int(shape.metadata.get("error", {}).get("httpStatusCode", 500))
     elif error.code in ("UnknownOperationException", "NotImplemented"):
         status = 501 if error.code == "NotImplemented" else 404
-    body = {"message": error.message, **error.members}
+    body = _error_body(shape, error)
     return Response(
         status,
         {
