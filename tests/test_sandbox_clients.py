@@ -132,6 +132,7 @@ def test_the_readmes_aws_cli_commands_run_as_written(served, tmp_path):
     assert MEMORY in out  # the control plane's ListMemories and the data plane's ListActors
     assert "oncall/priya-raman" in out
     assert "IncidentTriageFlow" in out and "flowExecutionSummaries" in out
+    assert '"name": "Business"' in out  # a support-case operation, from the model extras
 
 
 def test_without_the_host_prefix_switch_the_cli_names_a_host_that_does_not_resolve(

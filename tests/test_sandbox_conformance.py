@@ -972,6 +972,87 @@ def _(w: World):
     yield {"flowIdentifier": demo_flows.FLOW_ID, "flowAliasIdentifier": demo_flows.TEST_ALIAS}
 
 
+# --- escalation to AWS Support: the model extras and Amazon Connect's participant API ----------
+
+
+def _case(w: World) -> dict[str, str]:
+    return {"agentSpaceId": w.space, "taskId": w.task}
+
+
+def _connection(w: World) -> str:
+    """A connection token of an open case chat on the world's task."""
+    opened = w.devops.initiate_chat_for_case(**_case(w))["chatParticipantConnection"]
+    connect = w.clients["connectparticipant"]
+    made = connect.create_participant_connection(
+        ParticipantToken=opened["participantToken"], Type=["CONNECTION_CREDENTIALS"]
+    )
+    return made["ConnectionCredentials"]["ConnectionToken"]
+
+
+@case(D, "DescribeSupportLevel")
+def _(w: World):
+    yield _case(w)
+
+
+@case(D, "InitiateChatForCase")
+def _(w: World):
+    yield _case(w)
+    yield _case(w)  # open already: the same contact
+
+
+@case(D, "EndChatForCase")
+def _(w: World):
+    yield _case(w)  # none opened: not disconnected, with the reason
+    _connection(w)
+    yield {**_case(w), "reason": "Resolved", "requester": "conformance"}
+    yield _case(w)  # again: idempotent
+
+
+@case(D, "AllowVendedLogDeliveryForResource")
+def _(w: World):
+    space = f"arn:aws:aidevops:us-east-1:123456789012:agentspace/{w.space}"
+    yield {
+        "resourceArnBeingAuthorized": space,
+        "deliverySourceArn": "arn:aws:logs:us-east-1:123456789012:delivery-source:agent",
+        "logType": "APPLICATION_LOGS",
+    }
+
+
+P = "connectparticipant"
+
+
+@case(P, "CreateParticipantConnection")
+def _(w: World):
+    token = w.devops.initiate_chat_for_case(**_case(w))["chatParticipantConnection"][
+        "participantToken"
+    ]
+    yield {"ParticipantToken": token, "Type": ["CONNECTION_CREDENTIALS"]}
+    yield {"ParticipantToken": token, "Type": ["WEBSOCKET", "CONNECTION_CREDENTIALS"]}
+
+
+@case(P, "SendMessage")
+def _(w: World):
+    yield {"ConnectionToken": _connection(w), "ContentType": "text/plain", "Content": "Hello"}
+
+
+@case(P, "GetTranscript")
+def _(w: World):
+    from dashboard.sandbox.models import SupportCase
+
+    token = _connection(w)
+    SupportCase.objects.update(joins_at=timezone.now())  # the engineer has joined and greeted
+    connect = w.clients["connectparticipant"]
+    connect.send_message(ConnectionToken=token, ContentType="text/plain", Content="The logs?")
+    yield {"ConnectionToken": token}
+    yield {"ConnectionToken": token, "ScanDirection": "FORWARD", "MaxResults": 1}
+    yield {"ConnectionToken": token, "SortOrder": "DESCENDING", "StartPosition": {"MostRecent": 2}}
+
+
+@case(P, "DisconnectParticipant")
+def _(w: World):
+    yield {"ConnectionToken": _connection(w)}
+
+
 # --- the checks --------------------------------------------------------------------------------
 
 

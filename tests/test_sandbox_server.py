@@ -326,3 +326,17 @@ def test_apis_that_share_a_signing_name_are_told_apart_by_their_paths(server):
     assert demo_memory.TRIAGE_MEMORY in {m["id"] for m in memories}
     assert actors and flows[0]["id"] == demo_flows.FLOW_ID
     assert executions["flowExecutionSummaries"]
+
+
+def test_the_connect_participant_api_is_answered_without_a_signature(server):
+    # Amazon Connect's participant API authenticates with a bearer token, not SigV4.
+    status, headers, body = _raw(
+        server,
+        "POST",
+        "/participant/transcript",
+        b"{}",
+        **{"X-Amz-Bearer": "no-such-connection", "Content-Type": "application/json"},
+    )
+    assert status == 403
+    assert headers["x-amzn-errortype"] == "AccessDeniedException"
+    assert "Message" in json.loads(body)  # Connect's error shape spells it so

@@ -13,7 +13,7 @@ from typing import Any
 
 import botocore.session
 import regex
-from botocore.model import OperationModel, ServiceModel, Shape
+from botocore.model import OperationModel, OperationNotFoundError, ServiceModel, Shape
 
 from dashboard.lib import documented
 
@@ -31,7 +31,14 @@ def service_model(service: str) -> ServiceModel:
 
 
 def operation_model(service: str, operation: str) -> OperationModel:
-    return service_model(service).operation_model(operation)
+    """`operation` of botocore's model; one only the clients' model has (model extras on the
+    data path, e.g. the sandbox's support-case operations) comes from a client."""
+    try:
+        return service_model(service).operation_model(operation)
+    except OperationNotFoundError:
+        from .clients import client
+
+        return client(service).meta.service_model.operation_model(operation)
 
 
 def iam_action(service: str, operation: str) -> str:

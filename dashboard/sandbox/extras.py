@@ -11,7 +11,9 @@ of folders), searched before botocore's own data.
 `DATA_PATH` holds `devops-agent/2026-01-01/service-2.sdk-extras.json`. The sandbox's models
 always include it; the console's clients include it with the sandbox backend (the transport
 adds it). Any other botocore client gets the operations with `AWS_DATA_PATH=<DATA_PATH>`.
-Their HTTP bindings are the sandbox's own: AWS has not published them.
+Their HTTP bindings are the sandbox's own: AWS has not published them. The file defines
+every shape it uses but the service's standard errors, so it merges into older and newer
+`devops-agent` models alike (the AWS CLI's own botocore among them).
 """
 
 from __future__ import annotations

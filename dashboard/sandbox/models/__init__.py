@@ -22,3 +22,4 @@ from .core import AgentSpace, Approval, BacklogTask, Execution, JournalRecord, T
 from .flows import Flow, FlowAlias, FlowExecution, FlowExecutionEvent
 from .integrations import AssociationWebhook, PendingOAuth, RegisteredService, ServiceAssociation
 from .prevention import Goal, Recommendation, Trigger
+from .support import SupportCase, SupportChatItem, SupportConnection

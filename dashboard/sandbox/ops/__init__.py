@@ -18,4 +18,5 @@ from . import (
     integrations,  # noqa: F401
     journal,  # noqa: F401
     prevention,  # noqa: F401
+    support,  # noqa: F401
 )
