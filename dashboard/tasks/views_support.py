@@ -92,6 +92,7 @@ def _page_context(request: HttpRequest, space_id: str, task_id: str) -> dict[str
     context = _card_context(request, space_id, task_id)
     context["task"] = aws_tasks.get_task(space_id, task_id)
     context["poll_seconds"] = POLL_SECONDS
+    context["on_page"] = True
     chat = context["chat"]
     if chat and roles.has_role(request.user, roles.OPERATOR):
         context["transcript"] = _transcript(space_id, task_id, chat)
