@@ -52,7 +52,7 @@ class FlowExecution(models.Model):
     flow_id = models.CharField(max_length=10)
     flow_alias_id = models.CharField(max_length=10)
     flow_name = models.CharField(max_length=100, blank=True)
-    # What the execution is about, for the sandbox's suggestions (not an API field).
+    # What the execution is about, in words (the seed's note; not an API field).
     summary = models.CharField(max_length=200, blank=True)
     started_at = models.DateTimeField()
 
