@@ -1122,6 +1122,8 @@ def conformance_problems(
     if stream is not None:
         names, frame_problems = check_event_frames(stream[1], raw["body"])
         problems += frame_problems
+        if not names:
+            problems.append("an event stream without a single event")
         problems += check_parsed_events(stream[1], events)
         if [next(iter(e)) for e in events] != names:
             problems.append("boto3 yielded other events than the frames carried")
