@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's test command (`make test`) runs this. It installs what the tests need that pip
-# cannot (Debian's chromium for the browser tests), then runs the suite twice: on the defaults
-# (SQLite, in-memory channel layer) and on PostgreSQL + Redis (DATABASE_URL / REDIS_URL).
-# Under CI=true nothing may be skipped for want of chromium, PostgreSQL or Redis.
+# cannot (Debian's chromium for the browser tests, Debian's haproxy for the cluster tests), then
+# runs the suite twice: on the defaults (SQLite, in-memory channel layer) and on PostgreSQL +
+# Redis (DATABASE_URL / REDIS_URL). Under CI=true nothing may be skipped for want of chromium,
+# haproxy, PostgreSQL or Redis.
 # Both passes run on every core (pytest-xdist, one test module per worker; TEST_WORKERS
 # overrides the number of workers): each worker has its own test database, Redis database and
 # key prefix (dashboard/test_settings.py).
@@ -25,6 +26,24 @@ if [ "$CI" = true ] && [ ! -x /usr/bin/chromium ]; then
   echo "CI needs /usr/bin/chromium for the browser tests and it could not be installed." >&2
   exit 1
 fi
+
+# --- haproxy for the cluster tests (tests/test_cluster.py: daphne processes behind a real proxy) ---
+# Debian's package, installed like chromium. Under CI=true the cluster tests fail, not skip,
+# without it. (Debian's package ships a configuration that listens nowhere: nothing starts.)
+if ! command -v haproxy >/dev/null && [ ! -x /usr/sbin/haproxy ]; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi
+  if [ "$SUDO" != none ]; then
+    echo "Installing Debian's haproxy for the cluster tests…"
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy >/tmp/console-apt-haproxy.log 2>&1 \
+      || { $SUDO apt-get update -q >/tmp/console-apt-haproxy.log 2>&1 && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy >>/tmp/console-apt-haproxy.log 2>&1; } \
+      || echo "Could not install haproxy (see /tmp/console-apt-haproxy.log)."
+  fi
+fi
+if [ "$CI" = true ] && ! command -v haproxy >/dev/null && [ ! -x /usr/sbin/haproxy ]; then
+  echo "CI needs haproxy for the cluster tests and it could not be installed." >&2
+  exit 1
+fi
+# --- end of the haproxy block ---
 
 # --- the single sign-on tests' OpenID Connect provider (oidc-provider on node; issue 16) ---
 # Installed here from tests/oidc_provider/package-lock.json, so nothing is downloaded while the
