@@ -28,18 +28,9 @@ if [ "$CI" = true ] && [ ! -x /usr/bin/chromium ]; then
 fi
 
 # --- haproxy for the cluster tests (tests/test_cluster.py: daphne processes behind a real proxy) ---
-# Debian's package, installed like chromium. Under CI=true the cluster tests fail, not skip,
-# without it. (Debian's package ships a configuration that listens nowhere: nothing starts.)
-if ! command -v haproxy >/dev/null && [ ! -x /usr/sbin/haproxy ]; then
-  if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi
-  if [ "$SUDO" != none ]; then
-    echo "Installing Debian's haproxy for the cluster tests…"
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy >/tmp/console-apt-haproxy.log 2>&1 \
-      || { $SUDO apt-get update -q >/tmp/console-apt-haproxy.log 2>&1 && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy >>/tmp/console-apt-haproxy.log 2>&1; } \
-      || echo "Could not install haproxy (see /tmp/console-apt-haproxy.log)."
-  fi
-fi
-if [ "$CI" = true ] && ! command -v haproxy >/dev/null && [ ! -x /usr/sbin/haproxy ]; then
+# Debian's package, installed like chromium (scripts/install_haproxy.sh, shared with
+# `make scale-demo`). Under CI=true the cluster tests fail, not skip, without it.
+if ! bash scripts/install_haproxy.sh && [ "$CI" = true ]; then
   echo "CI needs haproxy for the cluster tests and it could not be installed." >&2
   exit 1
 fi
