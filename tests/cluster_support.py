@@ -64,6 +64,27 @@ ACCESS_KEY_ID = "ASIASANDBOX"
 INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER", "LOGNAME")
 
 
+# `sessions(count, role, prefix)` in `Cluster.shell` code: session keys of signed-in users.
+SESSIONS = """
+def sessions(count, role, prefix):
+    from django.contrib.auth.models import Group, User
+    from django.contrib.sessions.backends.db import SessionStore
+
+    group = Group.objects.get_or_create(name=role)[0]
+    keys = []
+    for n in range(count):
+        user, _ = User.objects.get_or_create(username=prefix + str(n))
+        user.groups.add(group)
+        session = SessionStore()
+        session["_auth_user_id"] = str(user.pk)
+        session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+        session["_auth_user_hash"] = user.get_session_auth_hash()
+        session.create()
+        keys.append(session.session_key)
+    return keys
+"""
+
+
 def haproxy_binary() -> str | None:
     """Debian's haproxy (apt-get install haproxy), or None."""
     return shutil.which("haproxy") or next(
@@ -496,21 +517,7 @@ class Cluster:
         """
         prefix = prefix or f"{role}-"
         code = (
-            "import json\n"
-            "from django.contrib.auth.models import Group, User\n"
-            "from django.contrib.sessions.backends.db import SessionStore\n"
-            f"group = Group.objects.get_or_create(name={role!r})[0]\n"
-            "keys = []\n"
-            f"for n in range({count}):\n"
-            f"    user, _ = User.objects.get_or_create(username={prefix!r} + str(n))\n"
-            "    user.groups.add(group)\n"
-            "    s = SessionStore()\n"
-            "    s['_auth_user_id'] = str(user.pk)\n"
-            "    s['_auth_user_backend'] = 'django.contrib.auth.backends.ModelBackend'\n"
-            "    s['_auth_user_hash'] = user.get_session_auth_hash()\n"
-            "    s.create()\n"
-            "    keys.append(s.session_key)\n"
-            "print(json.dumps(keys))\n"
+            f"import json\n{SESSIONS}print(json.dumps(sessions({count}, {role!r}, {prefix!r})))\n"
         )
         return list(self.shell_json(code))
 

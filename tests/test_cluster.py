@@ -29,7 +29,7 @@ import websockets
 from dashboard.core.markdown import render_markdown
 from dashboard.streams.log import RedisLog
 
-from .cluster_support import Cluster, connect, haproxy_binary
+from .cluster_support import SESSIONS, Cluster, connect, haproxy_binary
 from .frames_support import Page
 from .test_backends import needs_backends
 
@@ -69,8 +69,9 @@ def cluster() -> Iterator[Cluster]:
 def world(cluster: Cluster) -> dict[str, Any]:
     """A space with a backlog and three chats (made through the console's AWS code, i.e. the
     sandbox server), and signed-in sessions."""
-    made = cluster.shell_json(
+    return cluster.shell_json(
         "import json\n"
+        f"{SESSIONS}"
         "from dashboard.aws import chat, spaces, tasks\n"
         "sid = spaces.create_space(name='Cluster')['agentSpaceId']\n"
         "made = [tasks.create_task(sid, task_type='INVESTIGATION', title=t, priority=p)['taskId']\n"
@@ -78,11 +79,10 @@ def world(cluster: Cluster) -> dict[str, Any]:
         "                     ('p99 latency regression on ledger-service', 'HIGH'),\n"
         "                     ('Disk usage above 80% on build hosts', 'LOW'))]\n"
         "chats = [chat.create_chat(sid)['executionId'] for _ in range(3)]\n"
-        "print(json.dumps({'space': sid, 'tasks': made, 'chats': chats}))\n"
+        "print(json.dumps({'space': sid, 'tasks': made, 'chats': chats,\n"
+        "                  'operators': sessions(2, 'operator', 'operator-'),\n"
+        "                  'viewers': sessions(12, 'viewer', 'viewer-')}))\n"
     )
-    made["operators"] = cluster.sessions(2, role="operator")
-    made["viewers"] = cluster.sessions(12, role="viewer")
-    return made
 
 
 def _explained(cluster: Cluster, what: str) -> str:
@@ -291,7 +291,8 @@ def test_a_board_change_reaches_board_tabs_on_every_process(cluster, world):
         sockets = await boards()
         try:
             # The change, made by an operator through the proxy (whichever process serves it).
-            http = await asyncio.to_thread(_signed_in_operator, cluster)
+            http = requests.Session()
+            http.cookies.set("sessionid", world["operators"][1])
             served_by = await asyncio.to_thread(_cancel_task, cluster, http, space, task)
 
             async def until_changed(socket: Any) -> str:
@@ -309,21 +310,6 @@ def test_a_board_change_reaches_board_tabs_on_every_process(cluster, world):
     replicas, served_by = asyncio.run(scenario())
     assert set(replicas) == set(cluster.names), replicas
     assert served_by[0] in cluster.names
-
-
-def _signed_in_operator(cluster: Cluster) -> requests.Session:
-    http = requests.Session()
-    http.cookies.set("sessionid", _operator_session(cluster))
-    return http
-
-
-_OPERATOR: list[str] = []
-
-
-def _operator_session(cluster: Cluster) -> str:
-    if not _OPERATOR:
-        _OPERATOR.extend(cluster.sessions(1, role="operator", prefix="board-operator-"))
-    return _OPERATOR[0]
 
 
 def _cancel_task(cluster: Cluster, http: requests.Session, space: str, task: str) -> str:
@@ -410,3 +396,67 @@ def test_a_relay_killed_mid_reply_loses_nothing_and_the_reply_ends_as_recorded(c
     finally:
         for index in killed:
             cluster.revive(index)
+
+
+def test_the_proxy_serves_tls_and_websockets_over_it_when_given_a_certificate(
+    cluster, world, tmp_path
+):
+    """deploy/haproxy.cfg's optional TLS (PROXY_TLS_CERT), in front of the same processes."""
+    import ssl
+
+    from .cluster_support import INHERITED, Process, free_port, local_haproxy_config
+    from .test_compose import _self_signed
+
+    pem = tmp_path / "console.pem"
+    pem.write_text(_self_signed("localhost"))
+    config = tmp_path / "haproxy.cfg"
+    config.write_text(local_haproxy_config(list(zip(cluster.names, cluster.ports, strict=True))))
+    plain, tls = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if k in INHERITED}
+    env.update(
+        CONSOLE_HOST="127.0.0.1",
+        PROXY_BIND=f"127.0.0.1:{plain}",
+        PROXY_TLS_BIND=f"127.0.0.1:{tls}",
+        PROXY_TLS_CERT=str(pem),
+        HAPROXY_SOCKET=str(tmp_path / "haproxy.sock"),
+    )
+    proxy = Process(
+        "haproxy-tls", [haproxy_binary(), "-db", "-f", str(config)], env, tmp_path / "log"
+    )
+    proxy.start()
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                answer = requests.get(
+                    f"https://localhost:{tls}/healthz", verify=str(pem), timeout=5
+                )
+                break
+            except requests.ConnectionError:
+                assert proxy.alive(), proxy.log()
+                assert time.monotonic() < deadline, proxy.log()
+                time.sleep(0.1)
+        assert answer.status_code == 200 and answer.json()["ok"] is True
+        assert answer.headers["X-Console-Replica"] in cluster.names
+        moved = requests.get(f"http://localhost:{plain}/healthz", allow_redirects=False, timeout=5)
+        assert moved.status_code == 301
+        assert moved.headers["Location"].startswith("https://localhost")
+        assert moved.headers["Location"].endswith("/healthz")
+
+        async def board_over_tls() -> str:
+            context = ssl.create_default_context(cafile=str(pem))
+            socket = await websockets.connect(
+                f"wss://localhost:{tls}/ws/spaces/{world['space']}/board/",
+                origin=f"https://localhost:{tls}",  # type: ignore[arg-type]
+                additional_headers={"Cookie": f"sessionid={world['viewers'][0]}"},
+                ssl=context,
+                open_timeout=30,
+            )
+            try:
+                return socket.response.headers["X-Console-Replica"]
+            finally:
+                await socket.close()
+
+        assert asyncio.run(board_over_tls()) in cluster.names
+    finally:
+        proxy.stop()
