@@ -596,7 +596,10 @@ class Cluster:
             f"  Agent Console (through HAProxy): {self.url}/",
             f"  Sign in as {self.username!r} with password: {self.password}",
             f"  {self.processes} daphne processes: "
-            + ", ".join(f"{n} on :{p}" for n, p in zip(self.names, self.ports, strict=True)),
+            + ", ".join(
+                f"{process.name} on :{port} (pid {process.pid})"
+                for process, port in zip(self.daphnes, self.ports, strict=True)
+            ),
             f"  the sandbox server (as AWS): http://127.0.0.1:{self.sandbox_port}",
             f"  PostgreSQL database {self.database}, Redis {self.redis_url} "
             f"(keys {self.redis_prefix}:*)",
