@@ -552,7 +552,7 @@ class Writer:
     async def write(
         self, key: str, run: str, events: list[Event], topic: str, message: dict[str, Any]
     ) -> None:
-        broker = fanout.broker()
+        broker = fanout.get_broker()
         encoded = broker.encode(topic, message)
         if encoded is None:  # one process: the log is in memory, the hub is everything
             log.append(key, run, events)
