@@ -197,7 +197,10 @@ class Cluster:
 
     `env` is added to the daphne processes' environment (e.g. STREAM_HEARTBEAT_SECONDS),
     `sandbox_env` to the sandbox server's (e.g. SANDBOX_CHAT_TOKEN_SECONDS: the simulated agent
-    runs there). `seed=True` fills the sandbox with the demo world (`seed_sandbox`)."""
+    runs there). `seed=True` fills the sandbox with the demo world (`seed_sandbox`).
+    `sandbox_command(port)` replaces `manage.py sandbox_server` (e.g. a benchmark's entry point
+    that stamps the agent's deltas); `redis_url` may name a Redis of the caller's own (e.g. one
+    started for clean `INFO commandstats`)."""
 
     def __init__(
         self,
@@ -213,6 +216,7 @@ class Cluster:
         keep: bool = False,
         workdir: Path | None = None,
         log_level: str = "WARNING",
+        sandbox_command: Callable[[int], list[str]] | None = None,
     ) -> None:
         if processes < 1:
             raise ValueError("A cluster needs at least one daphne process")
@@ -253,6 +257,7 @@ class Cluster:
         self.log_level = log_level
         self._env_extra = dict(env or {})
         self._sandbox_extra = dict(sandbox_env or {})
+        self._sandbox_command = sandbox_command or _sandbox_server
         self.daphnes: list[Process] = []
         self.sandbox: Process | None = None
         self.proxy: Process | None = None
@@ -338,15 +343,7 @@ class Cluster:
                 self.manage("seed_sandbox", env=self.sandbox_env, timeout=300)
             self.sandbox = Process(
                 "sandbox",
-                [
-                    str(VENV_BIN / "python"),
-                    "manage.py",
-                    "sandbox_server",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.sandbox_port),
-                ],
+                self._sandbox_command(self.sandbox_port),
                 self.sandbox_env,
                 self.workdir / "sandbox.log",
             ).start()
@@ -606,6 +603,18 @@ class Cluster:
             f"  logs: {self.workdir}",
         ]
         return "\n".join(lines)
+
+
+def _sandbox_server(port: int) -> list[str]:
+    return [
+        str(VENV_BIN / "python"),
+        "manage.py",
+        "sandbox_server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
 
 
 def _listening(port: int) -> bool:

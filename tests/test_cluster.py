@@ -104,6 +104,7 @@ class ChatTab:
         self.replicas: list[str] = []  # the process of each connection, in order
         self.page = Page()
         self.html: list[str] = []  # every frame, as the HTML it amounts to
+        self.compact = 0  # compact text frames: batches as the relay published them, live
         # (run, seq, whether the frame showed something) after each frame with a position; a
         # frame may only restate where the tab stands (the answer to a hello with nothing new).
         self.positions: list[tuple[str, int, bool]] = []
@@ -126,6 +127,7 @@ class ChatTab:
 
     async def receive(self, timeout: float) -> str:
         frame = await asyncio.wait_for(self.socket.recv(), timeout)
+        self.compact += frame.startswith('["t",')
         html = self.page.as_html(frame)
         self.html.append(html)
         found = _POSITION.search(html)
@@ -270,6 +272,8 @@ def test_viewers_on_every_process_get_the_whole_reply_once_in_order(cluster, wor
     assert any(b["type"] == "text" for b in reply["blocks"])
     for tab in tabs:
         assert tab.run == run, "every tab follows the same run"
+        # Live, as the relay published it (a catch-up from the log is HTML, never compact).
+        assert tab.compact > 0, f"tab on {tab.replica} got the reply only from the log"
         _assert_once_in_order(tab, run, events[-1]["seq"])
         # Each block's streamed text, whole and once, as the agent recorded it.
         for index, text in streamed.items():
