@@ -151,6 +151,29 @@ def _free_port() -> int:
             return port
 
 
+def prepare_chats(manage: Any, chats: int) -> dict[str, Any]:
+    """An operator's session, a space with two open tasks and `chats` chats in it, made with
+    `manage` (a `manage.py` runner): {"space", "chats", "session"}."""
+    code = (
+        "import json\n"
+        "from django.contrib.auth.models import User, Group\n"
+        "from django.contrib.sessions.backends.db import SessionStore\n"
+        "from dashboard.aws import chat, spaces, tasks\n"
+        "user = User.objects.create_user('bench', password='x')\n"
+        "user.groups.add(Group.objects.get_or_create(name='operator')[0])\n"
+        "s = SessionStore(); s['_auth_user_id'] = str(user.pk)\n"
+        "s['_auth_user_backend'] = 'django.contrib.auth.backends.ModelBackend'\n"
+        "s['_auth_user_hash'] = user.get_session_auth_hash(); s.create()\n"
+        "sid = spaces.create_space(name='Bench')['agentSpaceId']\n"
+        "for t, p in (('Elevated 5xx on checkout-api', 'CRITICAL'),"
+        " ('p99 latency on ledger-service', 'HIGH')):\n"
+        "    tasks.create_task(sid, task_type='INVESTIGATION', title=t, priority=p)\n"
+        f"ids = [chat.create_chat(sid)['executionId'] for _ in range({chats})]\n"
+        "print(json.dumps({'space': sid, 'chats': ids, 'session': s.session_key}))\n"
+    )
+    return json.loads(manage("shell", "-c", code).strip().splitlines()[-1])
+
+
 class World:
     def __init__(self, **env: str) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="bench-chat-"))
@@ -190,24 +213,7 @@ class World:
 
     def prepare(self, chats: int) -> dict[str, Any]:
         self.manage("migrate", "--noinput", "-v0")
-        code = (
-            "import json\n"
-            "from django.contrib.auth.models import User, Group\n"
-            "from django.contrib.sessions.backends.db import SessionStore\n"
-            "from dashboard.aws import chat, spaces, tasks\n"
-            "user = User.objects.create_user('bench', password='x')\n"
-            "user.groups.add(Group.objects.get_or_create(name='operator')[0])\n"
-            "s = SessionStore(); s['_auth_user_id'] = str(user.pk)\n"
-            "s['_auth_user_backend'] = 'django.contrib.auth.backends.ModelBackend'\n"
-            "s['_auth_user_hash'] = user.get_session_auth_hash(); s.create()\n"
-            "sid = spaces.create_space(name='Bench')['agentSpaceId']\n"
-            "for t, p in (('Elevated 5xx on checkout-api', 'CRITICAL'),"
-            " ('p99 latency on ledger-service', 'HIGH')):\n"
-            "    tasks.create_task(sid, task_type='INVESTIGATION', title=t, priority=p)\n"
-            f"ids = [chat.create_chat(sid)['executionId'] for _ in range({chats})]\n"
-            "print(json.dumps({'space': sid, 'chats': ids, 'session': s.session_key}))\n"
-        )
-        return json.loads(self.manage("shell", "-c", code).strip().splitlines()[-1])
+        return prepare_chats(self.manage, chats)
 
     def serve(self, args: list[str], port: int, **env: str) -> None:
         log = (self.dir / f"server-{port}.log").open("ab")

@@ -51,7 +51,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.chat_stream import _free_port, _stamp_deltas  # noqa: E402
+from bench.chat_stream import _free_port, _stamp_deltas, prepare_chats  # noqa: E402
 
 STAMP = re.compile(r"⟦(\d+\.\d+)⟧")
 QUESTION = "What is open?"
@@ -205,24 +205,7 @@ class World:
 
     def prepare(self, chats: int) -> dict[str, Any]:
         self.manage("migrate", "--noinput", "-v0")
-        code = (
-            "import json\n"
-            "from django.contrib.auth.models import User, Group\n"
-            "from django.contrib.sessions.backends.db import SessionStore\n"
-            "from dashboard.aws import chat, spaces, tasks\n"
-            "user = User.objects.create_user('bench', password='x')\n"
-            "user.groups.add(Group.objects.get_or_create(name='operator')[0])\n"
-            "s = SessionStore(); s['_auth_user_id'] = str(user.pk)\n"
-            "s['_auth_user_backend'] = 'django.contrib.auth.backends.ModelBackend'\n"
-            "s['_auth_user_hash'] = user.get_session_auth_hash(); s.create()\n"
-            "sid = spaces.create_space(name='Bench')['agentSpaceId']\n"
-            "for t, p in (('Elevated 5xx on checkout-api', 'CRITICAL'),"
-            " ('p99 latency on ledger-service', 'HIGH')):\n"
-            "    tasks.create_task(sid, task_type='INVESTIGATION', title=t, priority=p)\n"
-            f"ids = [chat.create_chat(sid)['executionId'] for _ in range({chats})]\n"
-            "print(json.dumps({'space': sid, 'chats': ids, 'session': s.session_key}))\n"
-        )
-        return json.loads(self.manage("shell", "-c", code).strip().splitlines()[-1])
+        return prepare_chats(self.manage, chats)
 
     def _spawn(self, args: list[str], port: int, **env: str) -> subprocess.Popen[bytes]:
         log = (self.dir / f"process-{port}.log").open("ab")
@@ -359,17 +342,28 @@ async def _read(ws: Any, viewer: Viewer, stop: asyncio.Event, ack: bool) -> None
         return
 
 
-async def _chat(
-    kind: str, port: int, ids: dict[str, Any], chat: str, viewers: int, until: float
+def console_target(port: int, ids: dict[str, Any], chat: str) -> tuple[str, dict, str | None]:
+    """(websocket URL, headers, origin) of a chat page's socket on a console at `port`."""
+    url = f"ws://127.0.0.1:{port}/ws/spaces/{ids['space']}/chat/{chat}/"
+    return url, {"Cookie": f"sessionid={ids['session']}"}, f"http://127.0.0.1:{port}"
+
+
+async def chat_round(
+    kind: str,
+    target: tuple[str, dict, str | None],
+    ids: dict[str, Any],
+    chat: str,
+    viewers: int,
+    until: float,
+    landed: Any = None,
 ) -> list[Viewer]:
-    """One chat with `viewers` sockets; the first asks again each time a reply has ended."""
-    if kind == "console":
-        url = f"ws://127.0.0.1:{port}/ws/spaces/{ids['space']}/chat/{chat}/"
-        headers = {"Cookie": f"sessionid={ids['session']}"}
-        origin = f"http://127.0.0.1:{port}"
-    else:
-        url, headers, origin = f"ws://127.0.0.1:{port}/", {}, None
+    """One chat with `viewers` sockets at `target`; the first asks again each time a reply has
+    ended, until `until`. `landed` (a Counter) counts the process each socket landed on."""
+    url, headers, origin = target
     sockets = [await _socket(url, headers, origin) for _ in range(viewers)]
+    if landed is not None:
+        for ws in sockets:
+            landed[ws.response.headers.get("X-Console-Replica", "?")] += 1
     out = [Viewer() for _ in sockets]
     stop = asyncio.Event()
     readers = [
@@ -398,7 +392,7 @@ async def _chat(
         except TimeoutError:
             continue
         await asyncio.sleep(0.05)
-    await asyncio.sleep(1.0)  # the other viewers' last frames
+    await asyncio.sleep(2.0)  # the other viewers' last frames
     stop.set()
     for ws in sockets:
         await ws.close()
@@ -406,6 +400,16 @@ async def _chat(
         task.cancel()
     await asyncio.gather(*readers, return_exceptions=True)
     return out
+
+
+async def _chat(
+    kind: str, port: int, ids: dict[str, Any], chat: str, viewers: int, until: float
+) -> list[Viewer]:
+    if kind == "console":
+        target = console_target(port, ids, chat)
+    else:
+        target = (f"ws://127.0.0.1:{port}/", {}, None)
+    return await chat_round(kind, target, ids, chat, viewers, until)
 
 
 def _floor_take(viewer: Viewer):  # type: ignore[no-untyped-def]

@@ -88,6 +88,11 @@ class LiveServer:
 
     # --- lifecycle --------------------------------------------------------------------
     def start(self) -> LiveServer:
+        if not self.env["DATABASE_URL"].startswith("sqlite:"):
+            # A database of the caller's (PostgreSQL): migrated and bootstrapped here.
+            self.manage("migrate", "--noinput", "-v0")
+            self.password = _bootstrap(self)
+            return self.serve()
         template, self.password = _template_database(self)
         shutil.copyfile(template, self.database)
         return self.serve()
@@ -189,12 +194,17 @@ def _template_database(server: LiveServer) -> tuple[Path, str]:
             folder = Path(tempfile.mkdtemp(prefix="console-template-"))
             maker = LiveServer(folder)
             maker.manage("migrate", "--noinput", "-v0")
-            out = maker.manage("bootstrap", "--username", server.username)
-            match = re.search(r"with password: (\S+)", out)
-            if not match:
-                raise RuntimeError(f"bootstrap printed no password:\n{out}")
-            _TEMPLATE = (maker.database, match.group(1))
+            _TEMPLATE = (maker.database, _bootstrap(maker))
         return _TEMPLATE
+
+
+def _bootstrap(server: LiveServer) -> str:
+    """Create the admin (`manage.py bootstrap`); its generated password."""
+    out = server.manage("bootstrap", "--username", server.username)
+    match = re.search(r"with password: (\S+)", out)
+    if not match:
+        raise RuntimeError(f"bootstrap printed no password:\n{out}")
+    return match.group(1)
 
 
 def elapse(server: LiveServer, table: str, where: str = "") -> None:
