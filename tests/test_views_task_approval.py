@@ -140,10 +140,14 @@ def test_an_approval_already_answered_is_a_conflict(operator_client, space, wait
     response = operator_client.post(form["action"], {**form["data"], "action": "APPROVED"})
     assert response.status_code == 409
     body = text(response)
-    assert (
-        "This approval was already answered (rejected: Bob said no). Nothing was changed." in body
+    # Answered through the API, not this console: no audit entry says who.
+    assert re.search(
+        r"This approval was already answered \(rejected: Bob said no\) outside this console "
+        r"at 2026-05-04 \d\d:\d\d:\d\d UTC\. Nothing was changed\.",
+        body,
     )
     assert "<html" in body
+    assert ">Approve</button>" not in body  # nothing left to answer
     answers = records(
         space["agentSpaceId"], execution["executionId"], record_type="APPROVAL_RESPONSE"
     )

@@ -124,6 +124,23 @@ def when(value: Any) -> str:
     return text or ""
 
 
+def moment(value: Any) -> dt.datetime | None:
+    """An aware datetime from a datetime or an ISO 8601 text (journal content holds times as
+    text); None for anything else."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
 @register.filter
 def iso(value: Any) -> str:
     if isinstance(value, dt.datetime):
@@ -295,7 +312,15 @@ _NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "UPDATE": (("text", "status"), ("text", "status")),
     "APPROVAL_REQUEST": (
         ("approvalId",),
-        ("approvalId", "tool", "arguments", "reason", "ttlSecondsAllowed", "singleUseAllowed"),
+        (
+            "approvalId",
+            "tool",
+            "arguments",
+            "reason",
+            "ttlSecondsAllowed",
+            "singleUseAllowed",
+            "expiresAt",
+        ),
     ),
     "APPROVAL_RESPONSE": (("approvalId", "action"), ("approvalId", "action", "reason")),
 }
@@ -345,6 +370,8 @@ def journal_view(record: Any) -> dict[str, Any]:
         view["ttlSecondsAllowed"] = content.get("ttlSecondsAllowed") is True
         view["singleUseAllowed"] = content.get("singleUseAllowed") is True
         view["approval_url"] = _approval_url(record, view["approvalId"])
+        # When the request lapses, if it says (a time that is not one is shown as text).
+        view["expires"] = moment(content.get("expiresAt"))
     return view
 
 
