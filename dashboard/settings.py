@@ -127,6 +127,7 @@ INSTALLED_APPS = [
     "dashboard.streams",
     "dashboard.chat",
     "dashboard.prevention",
+    "dashboard.inbox",
 ]
 
 MIDDLEWARE = [
@@ -167,6 +168,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "dashboard.core.context_processors.console",
+                "dashboard.inbox.context_processors.needs",
             ],
         },
     },
@@ -256,7 +258,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+# The inbox: what needs the person now, across every agent space.
+LOGIN_REDIRECT_URL = "inbox:inbox"
 LOGOUT_REDIRECT_URL = "login"
 
 # --- Sign-in: local passwords (limited guessing) and single sign-on (OpenID Connect) -------
@@ -452,6 +455,8 @@ AGENTCORE_WAIT_SECONDS = envfloat("AGENTCORE_WAIT_SECONDS", 120.0)
 # --- Live updates ------------------------------------------------------------------------
 # Seconds between polls of a watched resource (one poller per resource across all processes).
 LIVE_POLL_INTERVAL = envfloat("LIVE_POLL_INTERVAL", 5.0)
+# Agent spaces the inbox reads from AWS at once (their reads are independent network waits).
+INBOX_FETCH_THREADS = envint("INBOX_FETCH_THREADS", 8)
 
 LOGGING = {
     "version": 1,

@@ -56,6 +56,7 @@ def create_through_form(page, server: LiveServer, name: str, description: str = 
 def test_create_edit_and_delete_a_space(server, new_page):  # type: ignore[no-untyped-def]
     delete_all_spaces(server)
     page = new_page()
+    page.goto(server.url + "/spaces/")
     assert page.get_by_text("No agent spaces yet").is_visible()
 
     # Create: a validation error first, then two spaces.
@@ -128,6 +129,7 @@ def test_load_more_pages_in_without_a_reload(server, new_page):  # type: ignore[
     delete_all_spaces(server)
     create_spaces(server, [f"Space {n:02d}" for n in range(1, 31)])
     page = new_page()
+    page.goto(server.url + "/spaces/")
     page.locator("#live-status[data-state='live']").wait_for()
     rows = page.locator("#space-rows > tr[id^='space-']")
     assert rows.count() == 25

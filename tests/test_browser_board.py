@@ -225,7 +225,7 @@ def sign_in_as(page, server: LiveServer, username: str, password: str) -> None: 
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(server.url + "/spaces/")
+    page.wait_for_url(server.url + "/inbox/")
 
 
 def test_pushed_controls_are_for_operators_and_work(server, browser, new_page):  # type: ignore[no-untyped-def]
