@@ -27,7 +27,7 @@ from dashboard.core import roles
 from dashboard.core.audit import audited
 from dashboard.core.views import wants_fragment
 
-from . import approvals, live
+from . import approvals, glance, live
 from .forms import (
     SERVICE,
     ApprovalForm,
@@ -149,6 +149,15 @@ def _linked(space_id: str, task: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _glance(space_id: str, task: dict[str, Any]) -> dict[str, Any]:
+    """The investigation at a glance (dashboard/tasks/glance.py); a busy AWS leaves the page
+    with its journal and a note instead."""
+    try:
+        return glance.read(space_id, task)
+    except (errors.Throttled, errors.Unavailable, errors.AccessDenied) as exc:
+        return {**glance.empty(), "glance_error": exc.message}
+
+
 @require_GET
 @vary_on_headers("HX-Request")
 def detail(request: HttpRequest, space_id: str, task_id: str) -> HttpResponse:
@@ -174,6 +183,7 @@ def detail(request: HttpRequest, space_id: str, task_id: str) -> HttpResponse:
         "record_types": RECORD_TYPES,
         "live_notice": live.task_notice(space_id, task_id),
         **_linked(space_id, task),
+        **_glance(space_id, task),
     }
     if wants_fragment(request):
         return render(request, "tasks/detail.html#page", context)
