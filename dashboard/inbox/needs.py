@@ -13,7 +13,7 @@ per space per poll interval, whoever asks (pages, pollers, processes).
 ``failed:<taskId>``
     tasks that failed or timed out in the last 24 hours;
 ``rec:<recommendationId>``
-    recommendations proposed in the last 7 days that nobody answered yet;
+    recommendations proposed in the last 24 hours that nobody answered yet;
 ``#counts``
     tasks per status (for the space overview).
 
@@ -65,12 +65,12 @@ COUNTS = "#counts"
 KINDS = (APPROVAL, INVESTIGATION, ROOT_CAUSE, FAILED, RECOMMENDATION)
 
 RECENT = dt.timedelta(hours=24)  # root causes and failures this recent are shown
-PROPOSED_RECENT = dt.timedelta(days=7)  # recommendations proposed this recently
+PROPOSED_RECENT = dt.timedelta(hours=24)  # recommendations proposed this recently
 TASK_PAGE = 1000  # ListBacklogTasks' maximum
 RECOMMENDATION_PAGE = 100  # ListRecommendations' maximum
 APPROVAL_PAGE = 20  # the newest approval requests of an execution looked at
 RESPONSE_PAGE = 100  # ListJournalRecords' maximum
-SUMMARY_CHARS = 400  # a root cause's summary is cut to this in the inbox
+SUMMARY_CHARS = 240  # a root cause's summary is cut to this in the inbox
 ARGUMENT_CHARS = 4000  # arguments larger than this (as JSON) are shown on the task page only
 
 WAITING = "PENDING_CUSTOMER_APPROVAL"

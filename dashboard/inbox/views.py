@@ -38,7 +38,7 @@ SECTIONS = (
     ("failed", "Failed in the last 24 hours", "Nothing failed lately."),
     (
         "recommendations",
-        "Recommendations proposed this week",
+        "Recommendations proposed in the last 24 hours",
         "No new recommendation waits for an answer.",
     ),
 )
@@ -87,7 +87,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
         if filters["kinds"] and slot not in filters["kinds"]:
             continue
         items = sorted(lists[slot], key=lambda v: v["sort"])
-        sections.append({"slot": slot, "heading": heading, "empty": empty, "items": items})
+        # Beside other lists a long one shows its first CAP (CSS: live items keep to it) and
+        # a link to itself alone; approvals are never cut.
+        capped = slot != "approvals" and len(filters["kinds"]) != 1
+        more = _query({**filters, "kinds": [slot]})
+        section = {"slot": slot, "heading": heading, "empty": empty, "items": items}
+        sections.append({**section, "capped": capped, "more_query": more})
     context = {
         "spaces": listed,
         "chosen": chosen,

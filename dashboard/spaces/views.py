@@ -223,7 +223,7 @@ def _overview_sections(space_id: str) -> list[dict[str, str]]:
         },
         {
             "slot": "recommendations",
-            "heading": "Recommendations proposed this week",
+            "heading": "Recommendations proposed in the last 24 hours",
             "empty": "No new recommendation waits for an answer.",
             "url": reverse("prevention:recommendations", args=[space_id]) + "?status=PROPOSED",
         },
