@@ -100,7 +100,7 @@ def world(db, clock):
 
 def _section(body: str, slot: str) -> str:
     found = re.search(
-        rf'<div class="need-list" data-needs-list="{slot}">(.*?)</div>\s*<p class="need-empty',
+        rf'<div class="need-list[^"]*" data-needs-list="{slot}">(.*?)</div>\s*<p class="need-empty',
         body,
         re.S,
     )
@@ -159,11 +159,16 @@ def test_filters_by_kind_and_space_are_in_the_url(operator_client, world):
     for slot in ("investigations", "root-causes", "recommendations"):
         assert f'data-needs-list="{slot}"' not in only
     assert 'value="approvals" checked' in only and 'value="failed" checked' in only
+    # Beside another list, a long one shows its first eight and links to itself alone.
+    assert 'class="need-list need-capped" data-needs-list="failed"' in only
+    assert 'href="/inbox/?kind=failed"' in only
+    alone = text(operator_client.get("/inbox/?kind=failed"))
+    assert 'class="need-list" data-needs-list="failed"' in alone
 
     checkout = text(operator_client.get(f"/inbox/?space={world['checkout']}"))
     assert _titles(_section(checkout, "approvals")) == []
     assert _titles(_section(checkout, "root-causes")) == ["Checkout latency"]
-    assert f'value="{world["checkout"]}" selected' in checkout
+    assert f'value="{world["checkout"]}" checked' in checkout
     # The page's socket watches the chosen spaces only.
     assert f'/ws/inbox/?spaces={world["checkout"]}"' in checkout
 
