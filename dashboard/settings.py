@@ -389,6 +389,10 @@ CSP_REPORTS_PER_MINUTE = envint("CSP_REPORTS_PER_MINUTE", 60)
 
 # --- AWS -------------------------------------------------------------------------------
 DASHBOARD_BACKEND = os.environ.get("DASHBOARD_BACKEND", "sandbox")
+# Agent spaces the inbox reads from AWS at once: their reads are network waits. The sandbox
+# answers in-process (Python, one interpreter lock), where reading side by side only adds
+# contention (bench/inbox.py), so it reads one at a time.
+INBOX_FETCH_THREADS = envint("INBOX_FETCH_THREADS", 1 if DASHBOARD_BACKEND == "sandbox" else 8)
 if DASHBOARD_BACKEND not in ("sandbox", "aws"):
     raise ImproperlyConfigured(
         f"DASHBOARD_BACKEND must be 'sandbox' or 'aws', not {DASHBOARD_BACKEND!r}"
@@ -455,8 +459,6 @@ AGENTCORE_WAIT_SECONDS = envfloat("AGENTCORE_WAIT_SECONDS", 120.0)
 # --- Live updates ------------------------------------------------------------------------
 # Seconds between polls of a watched resource (one poller per resource across all processes).
 LIVE_POLL_INTERVAL = envfloat("LIVE_POLL_INTERVAL", 5.0)
-# Agent spaces the inbox reads from AWS at once (their reads are independent network waits).
-INBOX_FETCH_THREADS = envint("INBOX_FETCH_THREADS", 8)
 
 LOGGING = {
     "version": 1,

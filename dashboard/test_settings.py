@@ -41,7 +41,3 @@ else:
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": os.path.join(_shm, f"console-test-{os.getpid()}.sqlite3")
     }
-
-# Tests run in one database transaction per test: threads of the inbox's parallel reads would
-# use connections of their own and not see it. One at a time (the bench sets its own).
-INBOX_FETCH_THREADS = int(os.environ.get("INBOX_FETCH_THREADS", "1"))

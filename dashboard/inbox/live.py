@@ -208,6 +208,11 @@ def render_inbox(change: Change) -> str:
 
 
 def fetch_overview(space_id: str) -> dict[str, Any]:
+    """The space's recent chats and the month's usage, read at most once per interval."""
+    return needs.shared(f"needs:overview:{space_id}", lambda: _read_overview(space_id))
+
+
+def _read_overview(space_id: str) -> dict[str, Any]:
     items: dict[str, Any] = {}
     chats = aws_chat.list_chats(space_id)["chats"]
     chats.sort(key=lambda c: c.get("updatedAt") or c.get("createdAt"), reverse=True)

@@ -100,8 +100,9 @@ def _ttl() -> int:
     return max(2, int(2 * interval()) + 1)
 
 
-def _shared(key: str, read: Callable[[], T]) -> T:
-    """`read()`'s result, read at most once per fresh_seconds() across processes."""
+def shared(key: str, read: Callable[[], T]) -> T:
+    """`read()`'s result, read at most once per fresh_seconds() across processes (`key` names
+    it in the shared cache)."""
     now = time.time()
     found = cache.get(key)
     if found is not None and now - found["at"] < fresh_seconds():
@@ -151,7 +152,7 @@ def spaces() -> list[dict[str, str]]:
         cache.set_many({_name_key(s["agentSpaceId"]): s["name"] for s in found}, _NAME_TTL)
         return sorted(found, key=lambda s: (s["name"].lower(), s["agentSpaceId"]))
 
-    return _shared("needs:spaces", read)
+    return shared("needs:spaces", read)
 
 
 def _name_key(space_id: str) -> str:
@@ -168,7 +169,7 @@ def space_name(space_id: str) -> str:
 
 def usage() -> dict[str, Any]:
     """The account's usage this month (GetAccountUsage), read once per interval."""
-    return _shared("needs:usage", aws_configuration.get_account_usage)
+    return shared("needs:usage", aws_configuration.get_account_usage)
 
 
 # --- one space --------------------------------------------------------------------------------
@@ -176,7 +177,7 @@ def usage() -> dict[str, Any]:
 
 def space_items(space_id: str) -> dict[str, Any]:
     """The space's items, read at most once per interval (see the module docstring)."""
-    return _shared(_space_key(space_id), lambda: fetch_space(space_id))
+    return shared(_space_key(space_id), lambda: fetch_space(space_id))
 
 
 def gather(space_ids: Iterable[str]) -> dict[str, dict[str, Any] | errors.AwsError]:
