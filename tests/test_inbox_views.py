@@ -298,3 +298,9 @@ def test_pushed_items_are_role_neutral():
     assert controls is not None and ">Approve</button>" in controls.group(0)
     assert "csrfmiddlewaretoken" not in html
     assert html.count(">Approve</button>") == 1
+
+
+def test_without_spaces_it_says_so(viewer_client, db):
+    body = text(viewer_client.get("/inbox/"))
+    assert "No agent spaces yet" in body
+    assert 'href="/spaces/"' in body and "data-needs-list" not in body
