@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser_support import WIDE, LiveServer, hasten, require_chromium, shot
+from tests.browser_support import WIDE, LiveServer, hasten, require_chromium, shot, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -199,10 +199,11 @@ def test_the_journal_grows_by_itself_while_the_agent_works(server, new_page):  #
     first = records.count()
     shot(page, "task-journal-live-early")
     expect(records).not_to_have_count(first, timeout=SLOW)
-    page.wait_for_function(
+    wait_until(
+        page,
         f"document.querySelectorAll('#executions-{task_id} ol.journal > li.record').length"
         f" >= {first + 3}",
-        timeout=SLOW,
+        timeout=SLOW / 1000,
     )
     ids = records.evaluate_all("items => items.map(i => i.id)")
     assert len(ids) == len(set(ids))
@@ -268,8 +269,16 @@ def test_pushed_controls_are_for_operators_and_work(server, browser, new_page): 
         )
         for page in (operator, watching, viewer):
             page.locator(".record-approval_request").wait_for(timeout=SLOW)
-        # ...with its form for operators, and none for the viewer (nor any other control).
-        expect(watching.get_by_role("button", name="Approve")).to_be_visible()
+        # ...with its form for operators (in the journal, the banner on top and the Actions
+        # panel), and none for the viewer (nor any other control).
+        journal_card = watching.locator(".record-approval_request")
+        expect(journal_card.get_by_role("button", name="Approve")).to_be_visible()
+        expect(
+            watching.locator("#approval-banner").get_by_role("button", name="Approve")
+        ).to_be_visible()
+        expect(
+            watching.locator("#actions-approval").get_by_role("button", name="Approve")
+        ).to_be_visible()
         assert viewer.get_by_role("button", name="Approve").count() == 0
         assert viewer.locator("#task-live form[method=post]").count() == 0
         assert viewer.get_by_role("button", name="Cancel task…").count() == 0
@@ -281,7 +290,7 @@ def test_pushed_controls_are_for_operators_and_work(server, browser, new_page): 
         shot(watching, "task-live-approval-pushed")
 
         # The pushed form works (the page's CSRF token, the task it is on).
-        operator.get_by_role("button", name="Approve").click()
+        operator.locator(".record-approval_request").get_by_role("button", name="Approve").click()
         operator.wait_for_url(url)
         operator.get_by_text("Approved the request").wait_for()
         # The other operator tab sees it answered, and the agent carry on, without a reload.
