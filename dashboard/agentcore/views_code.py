@@ -29,7 +29,7 @@ from dashboard.aws import agentcore_code as code_api
 from dashboard.aws import errors
 from dashboard.core import roles
 from dashboard.core.audit import audited
-from dashboard.core.paging import page_or_restart
+from dashboard.core.paging import listed, page_or_restart
 from dashboard.core.views import wants_fragment
 
 from . import code_runs, running
@@ -76,6 +76,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
             "sessions": [],
             "interpreter_id": code_api.SYSTEM_CODE_INTERPRETER,
             "crumbs": _crumbs(),
+            **_choices(),
         }
         return render(request, "agentcore/code_list.html", context, status=400)
     interpreter_id = form.cleaned_data["interpreter"]
@@ -101,7 +102,14 @@ def session_list(request: HttpRequest) -> HttpResponse:
         return render(
             request, "agentcore/code_list.html#results", context, status=400 if page_error else 200
         )
+    context.update(_choices())
     return render(request, "agentcore/code_list.html", context, status=400 if page_error else 200)
+
+
+def _choices() -> dict[str, Any]:
+    """The account's code interpreters (control plane), offered for the identifier field."""
+    found, problem = listed(lambda _: code_api.list_interpreters(), empty=[])
+    return {"interpreters": found, "interpreters_problem": problem}
 
 
 _START_FIELDS = {"name": "name", "sessionTimeoutSeconds": "timeout"}
@@ -175,7 +183,9 @@ def _session_context(
         # Showing what could not run matters more than the session's details.
         session = {"sessionId": session_id, "codeInterpreterIdentifier": interpreter_id}
     key = code_runs.stream_key(interpreter_id, session_id)
-    runs = streams.read_runs(key)
+    runs, unreachable = streams.read_runs_or_notice(key)
+    if unreachable:
+        messages.warning(request, unreachable)
     tool = form["tool"].value() if form is not None and form.is_bound else _tool(request)
     if tool not in TOOL_ORDER:
         tool = DEFAULT_TOOL

@@ -244,6 +244,15 @@ def dumps(event: Event) -> str:
     return json.dumps(event, separators=(",", ":"))
 
 
+def unreachable(exc: BaseException) -> bool:
+    """`exc` says the log's Redis cannot be reached (restarting, failing over, gone)."""
+    try:
+        import redis.exceptions
+    except ImportError:  # pragma: no cover - redis is a dependency
+        return False
+    return isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError))
+
+
 def _text(value: Any) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
 
@@ -269,10 +278,10 @@ def store() -> MemoryLog | RedisLog:
     with _store_lock:
         if _store is None or _config != url:
             if url:
-                from dashboard.fanout.broker import broker
+                from dashboard.fanout.broker import get_broker
 
                 prefix = str(getattr(settings, "REDIS_PREFIX", "console"))
-                _store = RedisLog(lambda: broker().sync_client(), prefix)  # type: ignore[attr-defined]
+                _store = RedisLog(lambda: get_broker().sync_client(), prefix)  # type: ignore[attr-defined]
             else:
                 _store = MemoryLog(int(getattr(settings, "STREAM_LOG_MAX_KEYS", 5000)))
             _config = url

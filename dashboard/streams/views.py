@@ -6,6 +6,7 @@ Blocking (cache reads): call from views, or from consumers through `asyncio.to_t
 
 from __future__ import annotations
 
+import logging
 from typing import Any, TypedDict
 
 from django.utils.html import format_html
@@ -14,7 +15,9 @@ from django.utils.safestring import SafeString
 from . import frames, log
 from .frames import html_of, suffix
 from .log import Event
-from .relay import TERMINAL, kind_of, lost_event
+from .relay import RELAY_LOST, TERMINAL, kind_of, lost_event, relay_lost_event
+
+logger = logging.getLogger(__name__)
 
 
 class RunView(TypedDict):
@@ -31,10 +34,14 @@ def read_runs(key: str) -> list[RunView]:
     whose relay is gone (its process died) ends with a LOST event (not logged)."""
     holder, found = log.read_all(key)
     out: list[RunView] = []
+    recoverable = kind_of(key).recover is not None
     for info, events in found:
         alive = info["open"] and holder == info["run"]
         if not alive and (not events or events[-1]["type"] not in TERMINAL):
-            events.append(lost_event(events))
+            if not recoverable or not events:
+                events.append(lost_event(events))
+            elif events[-1]["type"] != RELAY_LOST:
+                events.append(relay_lost_event(events))
         out.append(
             RunView(
                 run=info["run"],
@@ -46,6 +53,28 @@ def read_runs(key: str) -> list[RunView]:
             )
         )
     return out
+
+
+UNREACHABLE = (
+    "Live updates are unavailable for the moment: the console cannot reach its Redis. What "
+    "is shown comes from AWS; replies in progress appear when it is back (reload then)."
+)
+
+
+def read_runs_or_notice(key: str) -> tuple[list[RunView], str]:
+    """`read_runs`, or no runs and a notice for the page while the log cannot be reached."""
+    try:
+        return read_runs(key), ""
+    except Exception as exc:
+        if not log.unreachable(exc):
+            raise
+        logger.warning("The stream log of %s is unreachable: %s", key, exc)
+        return [], UNREACHABLE
+
+
+def orphaned(view: RunView) -> bool:
+    """The run's relay died before its end and the run waits to be recovered (recovery.py)."""
+    return bool(view["events"]) and view["events"][-1]["type"] == RELAY_LOST
 
 
 def render_from(key: str, run: str, events: list[Event], after: int) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from django import template
 from django.utils.timesince import timesince
 
-from dashboard.prevention import schedule
+from dashboard.lib import schedule
 
 register = template.Library()
 
