@@ -304,3 +304,52 @@ def test_without_spaces_it_says_so(viewer_client, db):
     body = text(viewer_client.get("/inbox/"))
     assert "No agent spaces yet" in body
     assert 'href="/spaces/"' in body and "data-needs-list" not in body
+
+
+def test_new_approvals_and_root_causes_make_notices_old_news_does_not():
+    from django.utils import timezone
+
+    from dashboard.live import CREATED, UPDATED, Change
+
+    now = timezone.now()
+    cause = {
+        "kind": needs.ROOT_CAUSE,
+        "spaceId": "s1",
+        "spaceName": "Payments",
+        "taskId": "t1",
+        "title": "5xx spike",
+        "tool": "",
+        "rootCause": "Pool exhausted <b>",
+        "recordId": "r1",
+        "at": now,
+    }
+    notice = live.render_needs(Change(live.NEEDS_KEY, CREATED, "s1/rootcause:t1", cause))
+    assert 'data-kind="root-cause"' in notice
+    assert 'data-title="Root cause found: Pool exhausted &lt;b&gt;"' in notice
+    assert 'data-body="5xx spike · Payments"' in notice
+    assert 'data-url="/spaces/s1/tasks/t1/#root-cause"' in notice
+    assert 'hx-swap-oob="beforeend:#needs-notify"' in notice
+    # Found long ago (a space read again after a failure), or changed: no notice.
+    old = {**cause, "at": now - dt.timedelta(hours=2)}
+    assert live.render_needs(Change(live.NEEDS_KEY, CREATED, "s1/rootcause:t1", old)) == ""
+    assert live.render_needs(Change(live.NEEDS_KEY, UPDATED, "s1/rootcause:t1", cause)) == ""
+    count = live.render_needs(Change(live.NEEDS_KEY, UPDATED, live.TOTAL, 2))
+    assert 'id="needs-count"' in count and 'data-count="2"' in count
+
+
+def test_a_task_triaged_in_the_console_leaves_the_inbox_at_once(
+    operator_client, world, monkeypatch
+):
+    sent: list[tuple[str, str]] = []
+    monkeypatch.setattr(live, "publish", lambda key, html: sent.append((key, html)))
+    operator_client.get("/inbox/")  # the page hands its items to the watch
+    triage = world["triage"]
+    response = operator_client.post(
+        f"/spaces/{world['payments']}/tasks/{triage['taskId']}/status/",
+        {"status": "SKIPPED", "version": triage["version"], "seen_status": "PENDING_TRIAGE"},
+    )
+    assert response.status_code == 302
+    ((key, html),) = sent
+    assert key == live.inbox_key(world["payments"])
+    assert f'id="{live.dom_id(world["payments"], "task:" + triage["taskId"])}"' in html
+    assert 'data-live="deleted"' in html

@@ -354,7 +354,7 @@ register(JOURNAL, fetch=fetch_journal, render=render_journal)
 
 
 def task_changed(space_id: str, task: dict[str, Any]) -> None:
-    """A task changed through the console: tell every open board and task page at once.
+    """A task changed through the console: tell every open board, task page and inbox at once.
 
     The board gets the row and (when a snapshot tells the other tasks' statuses) the new
     counts in one message; the task pages get the summary and actions. Both are recorded in
@@ -390,3 +390,7 @@ def task_changed(space_id: str, task: dict[str, Any]) -> None:
         logger.exception("Could not record the change of task %s", task_id)
     else:
         publish(key, html)
+    # The inbox and the overview follow too (triaged, skipped, canceled: it leaves or moves).
+    from dashboard.inbox import live as inbox_live
+
+    inbox_live.task_changed(space_id, task)

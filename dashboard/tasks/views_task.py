@@ -404,13 +404,12 @@ def _approval_place(request: HttpRequest) -> dict[str, Any]:
 
 
 def _published(space_id: str, approval_id: str, task: dict[str, Any] | None) -> None:
-    """Every open page learns at once: the board and task pages (the task's new status), and
-    every inbox and top bar (the approval is gone)."""
+    """Every open page learns at once: the board, task pages and inboxes (the task's new
+    status), and every inbox and top bar (the approval is gone)."""
     from dashboard.inbox import live as inbox_live
 
     if task is not None:
         live.task_changed(space_id, task)
-        inbox_live.task_changed(space_id, task)
     inbox_live.approval_answered(space_id, approval_id)
 
 
