@@ -337,7 +337,11 @@ def markdown(report: Report, *, base_url: str = "") -> str:
                 by = cell(approval.answered_by)
                 answered = _moment(approval.response.get("createdAt"))
             else:
-                outcome = f"Not answered. {cell(approval.closed)}".strip()
+                outcome = (
+                    f"Not answered. {cell(approval.closed)}"
+                    if approval.closed
+                    else "Waiting for an answer."
+                )
                 by, answered = "—", "—"
             add(
                 f"| {_moment(approval.request.get('createdAt'))} | {cell(view.get('tool'))} "
