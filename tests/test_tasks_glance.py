@@ -57,8 +57,8 @@ def test_the_approval_waited_for_is_a_banner_on_top(operator_client, space, wait
     body = _page(operator_client, space, task)
     approval_id = request["content"]["approvalId"]
     banner = _part(body, "approval-banner")
-    # Above the journal, below the header.
-    assert body.index('id="task-summary-') < body.index('id="approval-banner"')
+    # On top of the page: above the task's header, the glance and the journal.
+    assert body.index('id="approval-banner"') < body.index('id="task-summary-')
     assert body.index('id="approval-banner"') < body.index('id="executions-')
     assert f"<code>{request['content']['tool']}</code>" in banner
     assert "expires" in banner and f'href="#record-{request["recordId"]}"' in banner

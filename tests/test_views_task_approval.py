@@ -334,7 +334,7 @@ def _forms_everywhere(client, space: dict, task: dict) -> dict[str, dict]:
 
     page = text(client.get(_page(space, task)))
     inbox = text(client.get("/inbox/"))
-    banner = page[page.index('id="approval-banner"') : page.index('id="root-cause"')]
+    banner = page[page.index('id="approval-banner"') : page.index('id="task-summary-')]
     journal = page[page.index('class="record record-approval_request"') :]
 
     def approve(body: str) -> dict:
