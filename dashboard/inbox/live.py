@@ -28,9 +28,10 @@ marked ``operator-only`` and shown only inside a live region whose page says the
 operate (``data-can-operate``); inbox.js removes it for others. The server still answers 403
 to anyone else. Forms in pushed fragments carry no CSRF field: htmx sends the page's token.
 
-Changes made through the console (an answered approval, a status change) are published at
-once by `task_changed` (the views call it after their writes), to the space's inbox and to
-the count, and the space's shared read is dropped so the next poll reads it afresh.
+Changes made through the console are published at once: `approval_answered` (the approval
+view) takes the request out of every inbox and the count; `task_changed` (called by
+dashboard.tasks.live.task_changed after every status change) moves or removes the task's
+item. Both drop the space's shared read so that the next poll reads it afresh.
 """
 
 from __future__ import annotations
