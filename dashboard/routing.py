@@ -9,12 +9,16 @@ from dashboard.configuration.consumers import (
     PrivateConnectionConsumer,
     PrivateConnectionsConsumer,
 )
+from dashboard.inbox.consumers import InboxConsumer, NeedsConsumer, OverviewConsumer
 from dashboard.prevention import consumers as prevention
 from dashboard.spaces.consumers import SpacesConsumer
 from dashboard.tasks.consumers import BoardConsumer, TaskConsumer
 
 websocket_urlpatterns = [
     path("ws/spaces/", SpacesConsumer.as_asgi()),
+    path("ws/inbox/", InboxConsumer.as_asgi()),
+    path("ws/needs/", NeedsConsumer.as_asgi()),
+    path("ws/spaces/<str:space_id>/overview/", OverviewConsumer.as_asgi()),
     path("ws/spaces/<str:space_id>/board/", BoardConsumer.as_asgi()),
     path("ws/spaces/<str:space_id>/tasks/<str:task_id>/", TaskConsumer.as_asgi()),
     path(

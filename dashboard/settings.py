@@ -127,6 +127,7 @@ INSTALLED_APPS = [
     "dashboard.streams",
     "dashboard.chat",
     "dashboard.prevention",
+    "dashboard.inbox",
 ]
 
 MIDDLEWARE = [
@@ -167,6 +168,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "dashboard.core.context_processors.console",
+                "dashboard.inbox.context_processors.needs",
             ],
         },
     },
@@ -259,7 +261,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+# The inbox: what needs the person now, across every agent space.
+LOGIN_REDIRECT_URL = "inbox:inbox"
 LOGOUT_REDIRECT_URL = "login"
 
 # --- Sign-in: local passwords (limited guessing) and single sign-on (OpenID Connect) -------
@@ -389,6 +392,10 @@ CSP_REPORTS_PER_MINUTE = envint("CSP_REPORTS_PER_MINUTE", 60)
 
 # --- AWS -------------------------------------------------------------------------------
 DASHBOARD_BACKEND = os.environ.get("DASHBOARD_BACKEND", "sandbox")
+# Agent spaces the inbox reads from AWS at once: their reads are network waits. The sandbox
+# answers in-process (Python, one interpreter lock), where reading side by side only adds
+# contention (bench/inbox.py), so it reads one at a time.
+INBOX_FETCH_THREADS = envint("INBOX_FETCH_THREADS", 1 if DASHBOARD_BACKEND == "sandbox" else 8)
 if DASHBOARD_BACKEND not in ("sandbox", "aws"):
     raise ImproperlyConfigured(
         f"DASHBOARD_BACKEND must be 'sandbox' or 'aws', not {DASHBOARD_BACKEND!r}"

@@ -19,6 +19,7 @@ urlpatterns = [
     path("audit/", core_views.audit_log, name="audit-log"),
     path("setup/", core_views.setup, name="setup"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("inbox/", include("dashboard.inbox.urls")),
     path("spaces/", include("dashboard.spaces.urls")),
     path("spaces/<str:space_id>/", include("dashboard.tasks.urls")),
     path("agentcore/browsers/", include("dashboard.browser.urls")),

@@ -247,7 +247,8 @@ def sign_in(page, server: LiveServer) -> None:  # type: ignore[no-untyped-def]
     page.get_by_label("Username").fill(server.username)
     page.get_by_label("Password").fill(server.password)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(server.url + "/spaces/")
+    # The inbox is the first page after sign-in.
+    page.wait_for_url(server.url + "/inbox/")
 
 
 def require_chromium() -> None:

@@ -234,7 +234,7 @@ def sign_in_as(page, server: LiveServer, username: str, password: str) -> None: 
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(server.url + "/spaces/")
+    page.wait_for_url(server.url + "/inbox/")
 
 
 def test_pushed_controls_are_for_operators_and_work(server, browser, new_page):  # type: ignore[no-untyped-def]
@@ -278,8 +278,16 @@ def test_pushed_controls_are_for_operators_and_work(server, browser, new_page): 
         )
         for page in (operator, watching, viewer):
             page.locator(".record-approval_request").wait_for(timeout=SLOW)
-        # ...with its form for operators, and none for the viewer (nor any other control).
-        expect(watching.get_by_role("button", name="Approve")).to_be_visible()
+        # ...with its form for operators (in the journal, the banner on top and the Actions
+        # panel), and none for the viewer (nor any other control).
+        journal_card = watching.locator(".record-approval_request")
+        expect(journal_card.get_by_role("button", name="Approve")).to_be_visible()
+        expect(
+            watching.locator("#approval-banner").get_by_role("button", name="Approve")
+        ).to_be_visible()
+        expect(
+            watching.locator("#actions-approval").get_by_role("button", name="Approve")
+        ).to_be_visible()
         assert viewer.get_by_role("button", name="Approve").count() == 0
         assert viewer.locator("#task-live form[method=post]").count() == 0
         assert viewer.get_by_role("button", name="Cancel task…").count() == 0
@@ -291,7 +299,7 @@ def test_pushed_controls_are_for_operators_and_work(server, browser, new_page): 
         shot(watching, "task-live-approval-pushed")
 
         # The pushed form works (the page's CSRF token, the task it is on).
-        operator.get_by_role("button", name="Approve").click()
+        operator.locator(".record-approval_request").get_by_role("button", name="Approve").click()
         operator.wait_for_url(url)
         operator.get_by_text("Approved the request").wait_for()
         # The other operator tab sees it answered, and the agent carry on, without a reload.

@@ -97,7 +97,7 @@ def test_lockout_and_unlock_across_two_processes(server, second, new_page):  # t
 
     # The first process lets lou in now.
     attempt(lou, server, "lou-right-password-7")
-    lou.wait_for_url(server.url + "/spaces/")
+    lou.wait_for_url(server.url + "/inbox/")
     expect(lou.locator("header .who")).to_contain_text("lou")
 
     # The audit log, read on either process, has the story.

@@ -130,14 +130,14 @@ def test_a_user_in_no_mapped_group_gets_no_access(server, new_page):  # type: ig
 def test_the_role_follows_the_groups_at_each_sign_in(server, idp, new_page):  # type: ignore[no-untyped-def]
     earlier = new_page(signed_in=False)
     sso_sign_in(earlier, server, "olga")
-    earlier.wait_for_url(server.url + "/spaces/")
+    earlier.wait_for_url(server.url + "/inbox/")
     assert role_badge(earlier) == "operator"
 
     # Moved to the readers at the provider: a viewer from the next sign-in on.
     idp.set_accounts({**ACCOUNTS, "olga": {"groups": ["console-auditors"]}})
     page = new_page(signed_in=False)
     sso_sign_in(page, server, "olga")
-    page.wait_for_url(server.url + "/spaces/")
+    page.wait_for_url(server.url + "/inbox/")
     assert role_badge(page) == "viewer"
 
     # Out of every mapped group: no access, and the sessions she had are ended.
@@ -167,4 +167,4 @@ def test_a_deactivated_user_stays_out(server, new_page):  # type: ignore[no-unty
     admin.locator("tr", has_text="vic").get_by_role("button", name="Reactivate").click()
     page = new_page(signed_in=False)
     sso_sign_in(page, server, "vic")
-    page.wait_for_url(server.url + "/spaces/")
+    page.wait_for_url(server.url + "/inbox/")

@@ -76,7 +76,7 @@ def _signed_in(server: LiveServer) -> requests.Session:
         },
         timeout=10,
     )
-    assert response.url == server.url + "/spaces/"
+    assert response.url == server.url + "/inbox/"
     return http
 
 

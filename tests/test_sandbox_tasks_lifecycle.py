@@ -34,6 +34,7 @@ CONTENT_KEYS = {
         "reason",
         "ttlSecondsAllowed",
         "singleUseAllowed",
+        "expiresAt",
     },
     "APPROVAL_RESPONSE": {"approvalId", "action", "reason"},
 }
@@ -311,6 +312,10 @@ def test_an_approval_request_pauses_the_task_until_it_is_approved(devops, space_
     approval_id = request["content"]["approvalId"]
     assert regex.fullmatch(UUID7, approval_id)
     assert waiting["version"] == 3  # created, started, paused
+    # The request says when it lapses: the approval timeout after it was asked.
+    expires = dt.datetime.fromisoformat(request["content"]["expiresAt"])
+    lapse = expires - request["createdAt"]  # the journal writes whole seconds
+    assert abs(lapse - dt.timedelta(seconds=lifecycle.APPROVAL_TIMEOUT)) < dt.timedelta(seconds=1)
     [execution] = devops.list_executions(agentSpaceId=space_id, taskId=waiting["taskId"])[
         "executions"
     ]

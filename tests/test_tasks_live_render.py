@@ -296,7 +296,10 @@ def test_the_task_page_is_wired_for_live_updates(viewer_client, operator_client,
     assert str(status_placeholder(live.task_key(sid, task["taskId"]))) in viewer
     assert f'id="executions-{task["taskId"]}"' in viewer
     # Where a pushed actions panel lands for a viewer: hidden, and nothing in it.
-    assert '<div class="operator-only" hidden><div id="task-actions"></div></div>' in viewer
+    assert (
+        '<div class="operator-only" hidden><div id="actions-approval"></div>'
+        '<div id="task-actions"></div></div>'
+    ) in viewer
     operator = operator_client.get(url).content.decode()
     assert "data-can-operate" in re.search(r'<div id="task-live"[^>]*>', operator).group(0)
     assert operator.count('id="task-actions"') == 1

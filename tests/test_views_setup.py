@@ -22,10 +22,10 @@ def test_it_renders_for_htmx_too(viewer_client):
     assert "Connect the console to AWS" in response.content.decode()
 
 
-def test_the_home_page_redirects_to_the_spaces(viewer_client):
+def test_the_home_page_is_the_inbox(viewer_client):
     response = viewer_client.get("/")
     assert response.status_code == 302
-    assert response["Location"] == "/spaces/"
+    assert response["Location"] == "/inbox/"
 
 
 def test_healthz_answers_without_sign_in(anon_client):

@@ -3,6 +3,7 @@ where the request offers them; an approval already answered is a clear conflict.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -11,6 +12,7 @@ import time_machine
 from dashboard.aws import errors
 from dashboard.aws import tasks as aws_tasks
 from dashboard.core.models import AuditEntry
+from dashboard.sandbox import lifecycle
 from dashboard.tasks import live
 
 from .test_views_task_support import (
@@ -23,6 +25,17 @@ from .test_views_task_support import (
     run_until,
     text,
 )
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    # The inbox's shared reads live in the cache, and every test here runs at the same frozen
+    # moment: a read left by another test would look fresh.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -140,10 +153,14 @@ def test_an_approval_already_answered_is_a_conflict(operator_client, space, wait
     response = operator_client.post(form["action"], {**form["data"], "action": "APPROVED"})
     assert response.status_code == 409
     body = text(response)
-    assert (
-        "This approval was already answered (rejected: Bob said no). Nothing was changed." in body
+    # Answered through the API, not this console: no audit entry says who.
+    assert re.search(
+        r"This approval was already answered \(rejected: Bob said no\) outside this console "
+        r"at 2026-05-04 \d\d:\d\d:\d\d UTC\. Nothing was changed\.",
+        body,
     )
     assert "<html" in body
+    assert ">Approve</button>" not in body  # nothing left to answer
     answers = records(
         space["agentSpaceId"], execution["executionId"], record_type="APPROVAL_RESPONSE"
     )
@@ -306,3 +323,135 @@ def test_a_busy_or_refusing_aws_keeps_the_typed_reason(
         aws_tasks.get_task(space["agentSpaceId"], task["taskId"])["status"]
         == "PENDING_CUSTOMER_APPROVAL"
     )
+
+
+# --- one action, one guard, wherever it is answered -----------------------------------------
+
+
+def _forms_everywhere(client, space: dict, task: dict) -> dict[str, dict]:
+    """The Approve forms of the inbox, the task page's banner and its journal."""
+    from .test_views_task_support import forms
+
+    page = text(client.get(_page(space, task)))
+    inbox = text(client.get("/inbox/"))
+    banner = page[page.index('id="approval-banner"') : page.index('id="task-summary-')]
+    journal = page[page.index('class="record record-approval_request"') :]
+
+    def approve(body: str) -> dict:
+        return next(f for f in forms(body) if any(t == "Approve" for _, _, t in f["buttons"]))
+
+    return {"inbox": approve(inbox), "banner": approve(banner), "journal": approve(journal)}
+
+
+@pytest.mark.parametrize("place", ["inbox", "banner", "journal"])
+def test_every_place_answers_through_the_same_action(operator_client, space, waiting, place):
+    task, execution, request = waiting
+    found = _forms_everywhere(operator_client, space, task)
+    actions = {f["action"] for f in found.values()}
+    approval_id = request["content"]["approvalId"]
+    assert actions == {f"/spaces/{space['agentSpaceId']}/approvals/{approval_id}/"}
+    form = found[place]
+    assert form["data"]["execution"] == execution["executionId"]
+    response = operator_client.post(form["action"], {**form["data"], "action": "APPROVED"})
+    assert response.status_code == 302
+    (answer,) = records(
+        space["agentSpaceId"], execution["executionId"], record_type="APPROVAL_RESPONSE"
+    )
+    assert answer["content"]["action"] == "APPROVED"
+    assert AuditEntry.objects.filter(operation="UpdateApprovalAction").count() == 1
+
+
+@pytest.mark.parametrize("place", ["inbox", "banner", "journal"])
+def test_answered_elsewhere_by_someone_else_says_so_and_changes_nothing(
+    operator_client, space, waiting, place
+):
+    """Two operators have the request open; the first one's answer stands, the second is told
+    who answered, how and when, whichever place the second one answers from."""
+    from django.contrib.auth.models import Group, User
+    from django.test import Client
+
+    task, execution, _request = waiting
+    stale = _forms_everywhere(operator_client, space, task)[place]
+    colleague = User.objects.create_user("carla", password="pw-carla")
+    colleague.groups.add(Group.objects.get_or_create(name="operator")[0])
+    other = Client()
+    other.force_login(colleague)
+    first = _forms_everywhere(other, space, task)["inbox"]
+    other.post(first["action"], {**first["data"], "action": "REJECTED", "reason": "Not now"})
+
+    response = operator_client.post(
+        stale["action"], {**stale["data"], "action": "APPROVED"}, headers=HX
+    )
+    assert response.status_code == 409
+    body = text(response)
+    assert re.search(
+        r"This approval was already answered \(rejected: Not now\) by carla at "
+        r"2026-05-04 \d\d:\d\d:\d\d UTC\. Nothing was changed\.",
+        body,
+    )
+    assert ">Approve</button>" not in body
+    answers = records(
+        space["agentSpaceId"], execution["executionId"], record_type="APPROVAL_RESPONSE"
+    )
+    assert [a["content"]["action"] for a in answers] == ["REJECTED"]
+    assert AuditEntry.objects.filter(operation="UpdateApprovalAction").count() == 1
+
+
+def test_an_expired_request_says_it_expired_and_sends_nothing(
+    operator_client, space, waiting, clock, monkeypatch
+):
+    task, _execution, request = waiting
+    form = form_with_button(text(operator_client.get(_page(space, task))), "Approve")
+    expires = dt.datetime.fromisoformat(request["content"]["expiresAt"])
+    clock.move_to(expires + dt.timedelta(seconds=1))
+    sent = []
+    monkeypatch.setattr(aws_tasks, "answer_approval", lambda *a, **k: sent.append(k))
+
+    response = operator_client.post(form["action"], {**form["data"], "action": "APPROVED"})
+    assert response.status_code == 410
+    body = text(response)
+    stamp = expires.strftime("%Y-%m-%d %H:%M:%S UTC")
+    assert f"This approval request expired at {stamp}: the agent stopped waiting" in body
+    assert "Nothing was sent." in body
+    assert sent == []
+    assert not AuditEntry.objects.filter(operation="UpdateApprovalAction").exists()
+
+
+def test_a_timed_out_task_without_a_deadline_in_the_request_is_expired_too(
+    operator_client, space, waiting, clock, monkeypatch
+):
+    """AWS's request may not say when it lapses: the task timing out says it."""
+    task, _execution, _request = waiting
+    form = form_with_button(text(operator_client.get(_page(space, task))), "Approve")
+    clock.shift(lifecycle.APPROVAL_TIMEOUT + 60)
+    real = aws_tasks.list_journal
+
+    def without_deadline(*args, **kwargs):
+        page = real(*args, **kwargs)
+        for record in page["records"]:
+            record["content"].pop("expiresAt", None)
+        return page
+
+    monkeypatch.setattr(aws_tasks, "list_journal", without_deadline)
+    response = operator_client.post(form["action"], {**form["data"], "action": "APPROVED"})
+    assert response.status_code == 410
+    assert "This approval request expired: the agent stopped waiting" in text(response)
+    assert aws_tasks.get_task(space["agentSpaceId"], task["taskId"])["status"] == "TIMED_OUT"
+
+
+def test_a_conflict_from_aws_read_again_says_expired(
+    operator_client, space, waiting, clock, monkeypatch
+):
+    """Between our reads and the answer the request lapsed: AWS refuses, and the page says
+    why in words instead of AWS's."""
+    task, _execution, _request = waiting
+    form = form_with_button(text(operator_client.get(_page(space, task))), "Approve")
+
+    def lapse(*args, **kwargs):
+        clock.shift(lifecycle.APPROVAL_TIMEOUT + 60)
+        raise errors.Conflict("Approval is already REVOKED.", code="ConflictException")
+
+    monkeypatch.setattr(aws_tasks, "answer_approval", lapse)
+    response = operator_client.post(form["action"], {**form["data"], "action": "APPROVED"})
+    assert response.status_code == 410
+    assert "This approval request expired at" in text(response)

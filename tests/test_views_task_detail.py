@@ -42,7 +42,14 @@ def test_a_new_task_shows_its_summary_and_the_not_started_state(viewer_client, s
     assert "Elevated 5xx on checkout-api" in body
     assert "Pending start" in body and "High priority" in body and "Investigation" in body
     assert "Customers see &lt;b&gt;errors&lt;/b&gt;.<br>Since 09:02." in body
-    assert f"Version <strong>{task['version']}</strong>" in body
+    summary = re.search(r'<section class="card task-summary".*?</section>', body, re.S).group(0)
+    assert f">Version</dt><dd>{task['version']}</dd>" in summary
+    # No field shown twice: the badges say status, priority and type; the facts the rest.
+    for word in ("Pending start", "High priority", "Investigation", ">Version<"):
+        assert summary.count(word) == 1, word
+    assert "Status</dt>" not in summary and "Priority</dt>" not in summary
+    # What the agent does now, in words.
+    assert "Queued: the agent starts when it has capacity." in summary
     assert "The agent has not started on this task" in body
     # Breadcrumbs: spaces, the space, its board, the task.
     crumbs = re.search(r'<nav class="crumbs".*?</nav>', body, re.S).group(0)

@@ -27,7 +27,7 @@ def wants_fragment(request: HttpRequest) -> bool:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("spaces:list")
+    return redirect("inbox:inbox")
 
 
 @require_GET

@@ -398,7 +398,11 @@ def _replay(
         content = step.content
         if step.record_type == "APPROVAL_REQUEST":
             approval_id = uuid7(at, random.Random(task.task_id))
-            content = {"approvalId": approval_id, **content}
+            content = {
+                "approvalId": approval_id,
+                **content,
+                "expiresAt": lifecycle.iso(lifecycle.later(at, lifecycle.APPROVAL_TIMEOUT)),
+            }
             answered = lifecycle.later(at, MINUTE)
             approvals.append(
                 Approval(

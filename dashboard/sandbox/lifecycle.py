@@ -240,7 +240,13 @@ class _Run:
         execution.updated_at = at
         if step.record_type == "APPROVAL_REQUEST":
             approval = self._request_approval(task, execution, content, at)
-            content = {"approvalId": approval.approval_id, **content}
+            # The request says when it lapses (the service's timeout below), so a console can
+            # show the deadline and refuse an answer after it.
+            content = {
+                "approvalId": approval.approval_id,
+                **content,
+                "expiresAt": iso(later(at, APPROVAL_TIMEOUT)),
+            }
             self.records.append(record(execution, step.record_type, content, at, step.user))
             execution.status = "WAITING"
             touch(task, at, status="PENDING_CUSTOMER_APPROVAL")
@@ -335,6 +341,11 @@ class _Run:
             task.save()
         self.records.sort(key=lambda r: r.created_at)
         JournalRecord.objects.bulk_create(self.records, batch_size=500)
+
+
+def iso(moment: dt.datetime) -> str:
+    """A moment as the journal writes times: UTC, whole seconds, "Z"."""
+    return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _last_approval_rejected(task: BacklogTask) -> bool:

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
@@ -69,7 +70,11 @@ def space_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def space_detail(request: HttpRequest, space_id: str) -> HttpResponse:
+    if wants_fragment(request) and request.GET.get("live"):
+        # The overview re-rendering itself after a reconnect: the live part only.
+        return render(request, "spaces/detail.html#overview", _overview(space_id))
     return _detail_page(request, space_id)
 
 
@@ -142,8 +147,87 @@ def _detail_page(
     request: HttpRequest, space_id: str, tag_form: TagForm | None = None
 ) -> HttpResponse:
     space, tags = aws_spaces.describe_space(space_id)
-    context = {"space": space, "tags_card": tags_card(SPACE_TAGS, space_id, tags, tag_form)}
+    context = {
+        "space": space,
+        "tags_card": tags_card(SPACE_TAGS, space_id, tags, tag_form),
+        **_overview(space_id),
+    }
     return render(request, "spaces/detail.html", context)
+
+
+# What a part of the overview may meet while the rest of the page still shows.
+_BUSY = (errors.Throttled, errors.Unavailable, errors.AccessDenied)
+
+
+def _overview(space_id: str) -> dict[str, Any]:
+    """The overview's live part: what needs someone in the space (the inbox's shared read),
+    its recent chats and the month's usage. A part AWS would not read is said in place."""
+    from dashboard.inbox import live as inbox_live
+    from dashboard.inbox import views as inbox_views
+
+    context: dict[str, Any] = {
+        "space_id": space_id,
+        "live_notice": inbox_live.inbox_notice(space_id),
+        "overview_notice": inbox_live.overview_notice(space_id),
+    }
+    try:
+        items = inbox_live.fetch_inbox(space_id)
+    except _BUSY as exc:
+        items = {}
+        context["needs_error"] = exc.message
+    else:
+        inbox_views.hand_over(inbox_live.inbox_key(space_id), items)
+    lists = inbox_live.views(space_id, items)
+    context["counts"] = items.get("#counts") or {}
+    context["sections"] = [
+        {**section, "items": lists[section["slot"]]} for section in _overview_sections(space_id)
+    ]
+    try:
+        extra = inbox_live.fetch_overview(space_id)
+    except _BUSY as exc:
+        extra = {}
+        context["chats_error"] = exc.message
+    else:
+        inbox_views.hand_over(inbox_live.overview_key(space_id), extra)
+    context["chats"] = inbox_live.chat_views(space_id, extra)
+    context["usage"] = inbox_live.usage_view(extra.get("#usage"))
+    return context
+
+
+def _overview_sections(space_id: str) -> list[dict[str, str]]:
+    board = reverse("tasks:board", args=[space_id])
+    return [
+        {
+            "slot": "approvals",
+            "heading": "Approvals waiting",
+            "empty": "The agent is not waiting for anyone's approval.",
+            "url": f"{board}?status=PENDING_CUSTOMER_APPROVAL",
+        },
+        {
+            "slot": "investigations",
+            "heading": "Investigations pending triage and running",
+            "empty": "No investigation waits for triage or runs now.",
+            "url": f"{board}?type=INVESTIGATION",
+        },
+        {
+            "slot": "root-causes",
+            "heading": "Root causes found in the last 24 hours",
+            "empty": "No root cause found lately.",
+            "url": f"{board}?status=COMPLETED",
+        },
+        {
+            "slot": "failed",
+            "heading": "Failed in the last 24 hours",
+            "empty": "Nothing failed lately.",
+            "url": f"{board}?status=FAILED",
+        },
+        {
+            "slot": "recommendations",
+            "heading": "Recommendations proposed in the last 24 hours",
+            "empty": "No new recommendation waits for an answer.",
+            "url": reverse("prevention:recommendations", args=[space_id]) + "?status=PROPOSED",
+        },
+    ]
 
 
 SPACE_TAGS = Taggable(

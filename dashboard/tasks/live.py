@@ -68,7 +68,7 @@ from dashboard.live.watch import split_key
 
 from .filters import STATUSES
 from .forms import transitions
-from .templatetags.task_display import RECORD_TYPES
+from .templatetags.task_display import RECORD_TYPES, journal_view
 
 logger = logging.getLogger(__name__)
 
@@ -243,6 +243,10 @@ def render_task(change: Change) -> str:
     if change.item_id == TASK_ITEM:
         task = change.item
         html = _render("tasks/detail.html#summary", {"task": task, "oob": True})
+        if task.get("status") != "PENDING_CUSTOMER_APPROVAL":
+            # Answered, expired or canceled: no approval is waited for any more.
+            html += _render("tasks/detail.html#banner", {"approval": None, "oob": True})
+            html += _render("tasks/detail.html#actions-approval", {"approval": None, "oob": True})
         previous = change.previous
         if previous is None or any(
             previous.get(name) != task.get(name) for name in ("status", "version")
@@ -308,15 +312,37 @@ def fetch_journal(space_id: str, execution_id: str) -> dict[str, Any]:
 
 def render_journal(change: Change) -> str:
     _, (_space_id, execution_id) = split_key(change.key)
+    record = change.item
     context = {
         **_PUSHED,
         "execution_id": execution_id,
         "record_id": change.item_id,
-        "record": change.item,
+        "record": record,
         "kind": change.kind,
         "answered": {},
     }
-    return _render("tasks/detail.html#live-record", context)
+    html = _render("tasks/detail.html#live-record", context)
+    if change.kind != CREATED or not isinstance(record, Mapping):
+        return html
+    return html + _glance_fragments(record)
+
+
+def _glance_fragments(record: Mapping[str, Any]) -> str:
+    """What a new record changes above the journal: the latest line always; the approval
+    banner and the Actions panel's approval for a request or an answer; the root cause card;
+    the findings list."""
+    glance = {**_PUSHED, "oob": True}
+    html = _render("tasks/detail.html#latest", {**glance, "latest": record})
+    kind = journal_view(record)["kind"]
+    if kind in ("approval_request", "approval_response"):
+        approval = record if kind == "approval_request" else None
+        html += _render("tasks/detail.html#banner", {**glance, "approval": approval})
+        html += _render("tasks/detail.html#actions-approval", {**glance, "approval": approval})
+    elif kind == "root_cause":
+        html += _render("tasks/detail.html#root-cause", {**glance, "root_cause": record})
+    elif kind == "finding":
+        html += _render("tasks/detail.html#live-finding", {"record": record})
+    return html
 
 
 register(BOARD, fetch=fetch_board, render=render_board)
@@ -328,7 +354,7 @@ register(JOURNAL, fetch=fetch_journal, render=render_journal)
 
 
 def task_changed(space_id: str, task: dict[str, Any]) -> None:
-    """A task changed through the console: tell every open board and task page at once.
+    """A task changed through the console: tell every open board, task page and inbox at once.
 
     The board gets the row and (when a snapshot tells the other tasks' statuses) the new
     counts in one message; the task pages get the summary and actions. Both are recorded in
@@ -364,3 +390,7 @@ def task_changed(space_id: str, task: dict[str, Any]) -> None:
         logger.exception("Could not record the change of task %s", task_id)
     else:
         publish(key, html)
+    # The inbox and the overview follow too (triaged, skipped, canceled: it leaves or moves).
+    from dashboard.inbox import live as inbox_live
+
+    inbox_live.task_changed(space_id, task)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views_board, views_support, views_task
+from . import views_board, views_report, views_support, views_task
 
 app_name = "tasks"
 urlpatterns = [
@@ -10,6 +10,8 @@ urlpatterns = [
     path("tasks/new/", views_task.create, name="create"),
     path("tasks/<str:task_id>/", views_task.detail, name="detail"),
     path("tasks/<str:task_id>/status/", views_task.change_status, name="status"),
+    path("tasks/<str:task_id>/report/", views_report.report, name="report"),
+    path("tasks/<str:task_id>/report.md", views_report.report_markdown, name="report-md"),
     path(
         "tasks/<str:task_id>/executions/<str:execution_id>/journal/",
         views_task.journal,

@@ -27,7 +27,7 @@ from dashboard.core import roles
 from dashboard.core.audit import audited
 from dashboard.core.views import wants_fragment
 
-from . import live
+from . import approvals, glance, live
 from .forms import (
     SERVICE,
     ApprovalForm,
@@ -149,6 +149,15 @@ def _linked(space_id: str, task: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _glance(space_id: str, task: dict[str, Any]) -> dict[str, Any]:
+    """The investigation at a glance (dashboard/tasks/glance.py); a busy AWS leaves the page
+    with its journal and a note instead."""
+    try:
+        return glance.read(space_id, task)
+    except (errors.Throttled, errors.Unavailable, errors.AccessDenied) as exc:
+        return {**glance.empty(), "glance_error": exc.message}
+
+
 @require_GET
 @vary_on_headers("HX-Request")
 def detail(request: HttpRequest, space_id: str, task_id: str) -> HttpResponse:
@@ -174,6 +183,7 @@ def detail(request: HttpRequest, space_id: str, task_id: str) -> HttpResponse:
         "record_types": RECORD_TYPES,
         "live_notice": live.task_notice(space_id, task_id),
         **_linked(space_id, task),
+        **_glance(space_id, task),
     }
     if wants_fragment(request):
         return render(request, "tasks/detail.html#page", context)
@@ -367,27 +377,6 @@ def change_status(request: HttpRequest, space_id: str, task_id: str) -> HttpResp
     return redirect("tasks:detail", space_id=space_id, task_id=task_id)
 
 
-def _find_approval(
-    space_id: str, execution_id: str, approval_id: str
-) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """The APPROVAL_REQUEST record for `approval_id` and its APPROVAL_RESPONSE, if any."""
-    found: dict[str, dict[str, Any] | None] = {"APPROVAL_REQUEST": None, "APPROVAL_RESPONSE": None}
-    for record_type in found:
-        token = None
-        for _ in range(10):
-            page = aws_tasks.list_journal(
-                space_id, execution_id, record_type=record_type, limit=100, next_token=token
-            )
-            for record in page["records"]:
-                view = journal_view(record)
-                if view.get("approvalId") == approval_id and view["kind"] != "generic":
-                    found[record_type] = record
-            token = page.get("nextToken")
-            if not token or found[record_type]:
-                break
-    return found["APPROVAL_REQUEST"], found["APPROVAL_RESPONSE"]
-
-
 # What AWS may answer to the reads before an approval's answer, or to the answer itself: the
 # form comes back with what the person typed (the reason) and what went wrong.
 KEEP_ANSWER_ON = (errors.Throttled, errors.Unavailable, errors.AccessDenied)
@@ -397,9 +386,38 @@ _NOT_SENT = {
 }
 
 
+_DOM = regex.compile(r"approval(-[a-z]+)?-[0-9a-fA-F-]{36}")
+NEXT_INBOX = "inbox"
+
+
+def _approval_place(request: HttpRequest) -> dict[str, Any]:
+    """Where the form was shown: its element (the banner's, the inbox's or the journal's) and
+    where to go afterwards, so an answer comes back in the same place."""
+    source = request.POST if request.method == "POST" else request.GET
+    target = getattr(getattr(request, "htmx", None), "target", None) or ""
+    place: dict[str, Any] = {
+        "approval_dom": target if _DOM.fullmatch(target) else "",
+        "approval_next": NEXT_INBOX if source.get("next") == NEXT_INBOX else "",
+    }
+    place["compact"] = bool(place["approval_next"])
+    return place
+
+
+def _published(space_id: str, approval_id: str, task: dict[str, Any] | None) -> None:
+    """Every open page learns at once: the board, task pages and inboxes (the task's new
+    status), and every inbox and top bar (the approval is gone)."""
+    from dashboard.inbox import live as inbox_live
+
+    if task is not None:
+        live.task_changed(space_id, task)
+    inbox_live.approval_answered(space_id, approval_id)
+
+
 @require_http_methods(["GET", "POST"])
 @roles.role_required(roles.OPERATOR)
 def answer_approval(request: HttpRequest, space_id: str, approval_id: str) -> HttpResponse:
+    """Approve or reject, from wherever the request is shown: the same guard for all
+    (dashboard/tasks/approvals.py)."""
     if not _valid_approval_id(approval_id):
         raise Http404("No such approval")
     source = request.POST if request.method == "POST" else request.GET
@@ -410,7 +428,7 @@ def answer_approval(request: HttpRequest, space_id: str, approval_id: str) -> Ht
     try:
         task = aws_tasks.get_task(space_id, task_id) if task_id else None
         if execution_id:
-            asked, answered = _find_approval(space_id, execution_id, approval_id)
+            asked, answered = approvals.find(space_id, execution_id, approval_id)
     except KEEP_ANSWER_ON as exc:
         if request.method == "GET":
             raise
@@ -430,6 +448,7 @@ def answer_approval(request: HttpRequest, space_id: str, approval_id: str) -> Ht
         "execution_id": execution_id,
         "answered_record": answered,
         "approval_url": reverse("tasks:approval", args=[space_id, approval_id]),
+        **_approval_place(request),
         **form_kwargs,
     }
     initial = {"task": task_id, "execution": execution_id}
@@ -438,6 +457,7 @@ def answer_approval(request: HttpRequest, space_id: str, approval_id: str) -> Ht
         if action in ("APPROVED", "REJECTED"):
             initial["action"] = action
         context["form"] = ApprovalForm(initial=initial, **form_kwargs)
+        context["closed"] = approvals.closed(approval_id, asked, answered, task)
         return _approval_response(request, context)
 
     form = ApprovalForm(request.POST, **form_kwargs)
@@ -447,16 +467,9 @@ def answer_approval(request: HttpRequest, space_id: str, approval_id: str) -> Ht
         return _approval_response(request, context, status=unread.status)
     if not form.is_valid():
         return _approval_response(request, context, status=400)
-    if answered is not None:
-        view = journal_view(answered)
-        form.add_error(
-            None,
-            f"This approval was already answered ({view['action'].lower()}"
-            + (f": {view['reason']}" if view.get("reason") else "")
-            + "). Nothing was changed.",
-        )
-        context["conflict"] = True
-        return _approval_response(request, context, status=409)
+    shut = approvals.closed(approval_id, asked, answered, task)
+    if shut is not None:
+        return _closed_response(request, context, shut, space_id, approval_id)
     params = form.params()
     api_names = {"ttl_seconds": "ttlSeconds", "single_use": "singleUse"}
     audit_params = {
@@ -468,6 +481,10 @@ def answer_approval(request: HttpRequest, space_id: str, approval_id: str) -> Ht
         with audited(request, SERVICE, "UpdateApprovalAction", approval_id, audit_params):
             result = aws_tasks.answer_approval(space_id, approval_id, **params)
     except errors.Conflict as exc:
+        # Answered or expired between our reads and the answer: read again to say which.
+        shut = _closed_now(space_id, task_id, execution_id, approval_id)
+        if shut is not None:
+            return _closed_response(request, context, shut, space_id, approval_id)
         form.add_error(None, f"This approval can no longer be answered: {exc.message}")
         context["conflict"] = True
         return _approval_response(request, context, status=409)
@@ -492,11 +509,16 @@ def answer_approval(request: HttpRequest, space_id: str, approval_id: str) -> Ht
             task = aws_tasks.get_task(space_id, task_id)
         except errors.AwsError:
             task = None
-        if task is not None:
-            live.task_changed(space_id, task)
+    _published(space_id, approval_id, task if task_id else None)
     word = "Approved" if params["action"] == "APPROVED" else "Rejected"
     status = str(result.get("status") or "").lower()
-    messages.success(request, f"{word} the request{f' (now {status})' if status else ''}.")
+    done = f"{word} the request{f' (now {status})' if status else ''}."
+    messages.success(request, done)
+    if context["approval_next"] == NEXT_INBOX:
+        if wants_fragment(request):
+            context["done"] = done
+            return render(request, "tasks/form.html#approval_done", context)
+        return redirect("inbox:inbox")
     if task_id:
         target = reverse("tasks:detail", args=[space_id, task_id])
         if asked and asked.get("recordId"):
@@ -507,6 +529,36 @@ def answer_approval(request: HttpRequest, space_id: str, approval_id: str) -> Ht
         # A whole new page: the browser would only scroll for a change of #fragment.
         return HttpResponseClientRedirect(target.partition("#")[0])
     return redirect(target)
+
+
+def _closed_now(
+    space_id: str, task_id: str, execution_id: str, approval_id: str
+) -> approvals.Closed | None:
+    try:
+        task = aws_tasks.get_task(space_id, task_id) if task_id else None
+        asked, answered = (
+            approvals.find(space_id, execution_id, approval_id) if execution_id else (None, None)
+        )
+    except errors.AwsError:
+        return None
+    return approvals.closed(approval_id, asked, answered, task)
+
+
+def _closed_response(
+    request: HttpRequest,
+    context: dict[str, Any],
+    shut: approvals.Closed,
+    space_id: str,
+    approval_id: str,
+) -> HttpResponse:
+    """409 (answered) or 410 (expired), said in the form; open pages drop the stale request."""
+    from dashboard.inbox import live as inbox_live
+
+    context["form"].add_error(None, shut.message)
+    context["conflict"] = True
+    context["closed"] = shut
+    inbox_live.approval_answered(space_id, approval_id)
+    return _approval_response(request, context, status=409 if shut.reason == "answered" else 410)
 
 
 def _approval_response(

@@ -150,7 +150,13 @@
     };
   }
 
-  document.addEventListener("htmx:wsOpen", function () {
+  // A quiet socket (the top bar's count, data-live-quiet) keeps itself current: it neither
+  // drives the page's live indicator nor makes the page re-render its live region.
+  function quiet(event) {
+    return Boolean(event.target && event.target.closest && event.target.closest("[data-live-quiet]"));
+  }
+  document.addEventListener("htmx:wsOpen", function (event) {
+    if (quiet(event)) return;
     setLive("live");
     if (opened) resync();
     opened = true;
@@ -158,7 +164,7 @@
   document.addEventListener("htmx:wsClose", function (event) {
     var code = event.detail && event.detail.event ? event.detail.event.code : 0;
     // 4xxx: the server refused the socket for good (signed out, no such page): htmx stops.
-    setLive(code >= 4000 ? "off" : "reconnecting");
+    if (!quiet(event)) setLive(code >= 4000 ? "off" : "reconnecting");
     // 1009: what the page sent was over the server's limit, which closed the socket. Nothing
     // of it was acted on; the form still holds what was typed. Say so, and reconnect.
     if (code === 1009) {
@@ -174,14 +180,15 @@
       }, htmx.config.wsReconnectDelay(1));
     }
   });
-  document.addEventListener("htmx:wsError", function () { setLive("reconnecting"); });
+  document.addEventListener("htmx:wsError", function (event) { if (!quiet(event)) setLive("reconnecting"); });
   var unloading = false;
   window.addEventListener("pagehide", function () { unloading = true; });
 
   // The server asks for a full re-render when the tab may have missed something (its first
   // poll of a resource came after the page was rendered): <div id="live-sync" data-resync>.
-  document.addEventListener("htmx:wsAfterMessage", function () {
+  document.addEventListener("htmx:wsAfterMessage", function (event) {
     inMessage = false;
+    if (quiet(event)) return;
     var sync = document.getElementById("live-sync");
     if (sync && sync.hasAttribute("data-resync")) {
       sync.removeAttribute("data-resync");

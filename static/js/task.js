@@ -144,10 +144,26 @@
     });
   }
 
+  // Above the journal: the pushed approval banner and Actions-panel buttons get the task (or
+  // lose their controls), and a finding pushed twice is listed once.
+  function reconcileGlance() {
+    ["approval-banner", "actions-approval"].forEach(function (id) {
+      var el = document.getElementById(id);
+      if (el) stripControls(el);
+    });
+    var findings = document.getElementById("findings-list");
+    if (!findings) return;
+    var seen = {};
+    Array.prototype.slice.call(findings.querySelectorAll(":scope > li[id]")).forEach(function (li) {
+      if (seen[li.id]) li.remove(); else seen[li.id] = true;
+    });
+  }
+
   document.addEventListener("htmx:wsAfterMessage", function (event) {
     if (!liveRoot()) return;
     adoptExecutions(event.detail.socketWrapper);
     document.querySelectorAll("ol.journal").forEach(reconcileJournal);
+    reconcileGlance();
     // The actions panel is pushed to everyone; only operators have a visible place for it.
     var actions = document.getElementById("task-actions");
     if (actions && !canOperate()) actions.replaceChildren();

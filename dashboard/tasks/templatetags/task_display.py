@@ -124,6 +124,23 @@ def when(value: Any) -> str:
     return text or ""
 
 
+def moment(value: Any) -> dt.datetime | None:
+    """An aware datetime from a datetime or an ISO 8601 text (journal content holds times as
+    text); None for anything else."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
 @register.filter
 def iso(value: Any) -> str:
     if isinstance(value, dt.datetime):
@@ -295,7 +312,15 @@ _NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "UPDATE": (("text", "status"), ("text", "status")),
     "APPROVAL_REQUEST": (
         ("approvalId",),
-        ("approvalId", "tool", "arguments", "reason", "ttlSecondsAllowed", "singleUseAllowed"),
+        (
+            "approvalId",
+            "tool",
+            "arguments",
+            "reason",
+            "ttlSecondsAllowed",
+            "singleUseAllowed",
+            "expiresAt",
+        ),
     ),
     "APPROVAL_RESPONSE": (("approvalId", "action"), ("approvalId", "action", "reason")),
 }
@@ -345,6 +370,8 @@ def journal_view(record: Any) -> dict[str, Any]:
         view["ttlSecondsAllowed"] = content.get("ttlSecondsAllowed") is True
         view["singleUseAllowed"] = content.get("singleUseAllowed") is True
         view["approval_url"] = _approval_url(record, view["approvalId"])
+        # When the request lapses, if it says (a time that is not one is shown as text).
+        view["expires"] = moment(content.get("expiresAt"))
     return view
 
 
@@ -406,3 +433,71 @@ def message_blocks(message: Any) -> list[dict[str, Any]]:
     if not out and body:
         out.append({"role": "", "doc": dict(body)})
     return out
+
+
+# --- the investigation at a glance -----------------------------------------------------------
+
+_NOW = {
+    "PENDING_TRIAGE": (
+        "Waiting for triage: start the investigation to hand it to the agent.",
+        "triage",
+    ),
+    "LINKED": ("Linked to another task, which the agent works instead.", "muted"),
+    "PENDING_START": ("Queued: the agent starts when it has capacity.", "active"),
+    "IN_PROGRESS": ("The agent is investigating.", "active"),
+    "WAITING": ("The agent is waiting.", "waiting"),
+    "PENDING_CUSTOMER_APPROVAL": (
+        "The agent is waiting for an approval before it goes on.",
+        "waiting",
+    ),
+    "COMPLETED": ("Finished.", "ok"),
+    "FAILED": ("Failed.", "failed"),
+    "TIMED_OUT": ("Timed out.", "failed"),
+    "CANCELED": ("Canceled: the agent stopped working on it.", "muted"),
+    "SKIPPED": ("Skipped during triage.", "muted"),
+}
+
+
+@register.filter
+def agent_now(task: Any) -> dict[str, str]:
+    """What the agent is doing or waiting for, in a sentence, from the task alone."""
+    if not isinstance(task, Mapping):
+        return {"text": "", "tone": "muted", "reason": ""}
+    status = _scalar_text(task.get("status")) or ""
+    text, tone = _NOW.get(status, (f"{label(status)}." if status else "", "muted"))
+    return {"text": text, "tone": tone, "reason": _scalar_text(task.get("statusReason")) or ""}
+
+
+LINE_CHARS = 160
+
+
+@register.filter
+def record_line(record: Any) -> str:
+    """One short line for a journal record (the newest one, under the task's header)."""
+    view = journal_view(record)
+    kind = view["kind"]
+    if kind == "planning":
+        text = view.get("summary") or "Planned the next steps"
+    elif kind == "data_fetched":
+        count = view.get("resultCount")
+        text = f"Fetched {count or '?'} results from {view.get('source') or 'a data source'}"
+    elif kind in ("observation", "user_request", "update"):
+        text = view.get("text") or ""
+    elif kind in ("finding", "root_cause"):
+        text = view.get("title") or ""
+    elif kind == "approval_request":
+        text = f"Asked to run {view.get('tool') or 'an action'}"
+    elif kind == "approval_response":
+        text = f"{label(view.get('action'))}: approval {view.get('approvalId')}"
+    else:
+        text = ""
+    text = " ".join(str(text).split())
+    return text[:LINE_CHARS] + ("…" if len(text) > LINE_CHARS else "")
+
+
+@register.filter
+def is_past(value: Any) -> bool:
+    from django.utils import timezone
+
+    found = moment(value)
+    return found is not None and found <= timezone.now()
