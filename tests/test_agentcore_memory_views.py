@@ -43,16 +43,54 @@ def calls(monkeypatch):
     return made
 
 
+def data_plane(calls: list[str]) -> list[str]:
+    """The calls made to the data plane (the control plane's lists and reads left out)."""
+    return [c for c in calls if "bedrock-agentcore-control." not in c]
+
+
 def _page(client, url: str, status: int = 200) -> str:
     response = client.get(url)
     assert response.status_code == status, response.content.decode()[:2000]
     return response.content.decode()
 
 
-def test_the_chooser_offers_the_sandbox_memories(viewer_client):
+def test_the_chooser_lists_the_accounts_memories_from_the_control_plane(viewer_client, calls):
     html = _page(viewer_client, reverse("agentcore:memory-choose"))
-    assert "DevOps triage assistant" in html
-    assert reverse("agentcore:memory", args=[MEMORY]) in html
+    listed = html.split('aria-label="Memories"')[1].split("</ul>")[0]
+    assert reverse("agentcore:memory", args=[MEMORY]) in listed
+    assert reverse("agentcore:memory", args=[demo_memory.SUPPORT_MEMORY]) in listed
+    assert [c.rsplit("/", 2)[-2:] for c in calls] == [["memories", ""]]  # ListMemories
+
+
+def test_the_chooser_pages_the_memories(viewer_client, monkeypatch):
+    from dashboard.agentcore import views_memory
+
+    monkeypatch.setattr(views_memory, "MEMORY_PAGE", 1)
+    html = _page(viewer_client, reverse("agentcore:memory-choose"))
+    first = html.split('aria-label="Memories"')[1].split("</ul>")[0]
+    assert first.count('class="ac-pick"') == 1
+    more = html_lib.unescape(first.split('hx-get="')[1].split('"')[0])
+    fragment = viewer_client.get(more, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in fragment and fragment.count('class="ac-pick"') == 1
+    shown = {m for m in (MEMORY, demo_memory.SUPPORT_MEMORY) if m in first or m in fragment}
+    assert shown == {MEMORY, demo_memory.SUPPORT_MEMORY}
+    # Without JavaScript the same link is a page of its own, with a way back.
+    assert "Back to the first" in _page(viewer_client, more)
+
+
+def test_the_chooser_says_why_memories_are_not_listed_and_still_opens_by_id(
+    viewer_client, monkeypatch
+):
+    from dashboard.aws import agentcore_memory, errors
+
+    def denied(**_):
+        raise errors.AccessDenied(
+            "Not authorized: bedrock-agentcore:ListMemories", code="AccessDeniedException"
+        )
+
+    monkeypatch.setattr(agentcore_memory, "list_memories", denied)
+    html = _page(viewer_client, reverse("agentcore:memory-choose"))
+    assert "bedrock-agentcore:ListMemories" in html and 'name="memory"' in html
 
 
 def test_the_chooser_opens_a_memory_by_id_or_arn(viewer_client):
@@ -68,7 +106,7 @@ def test_the_chooser_explains_a_malformed_id_and_keeps_it(viewer_client, calls):
     html = response.content.decode()
     assert "Does not match the format AWS requires" in html
     assert 'value="not valid!"' in html
-    assert calls == []
+    assert data_plane(calls) == []
 
 
 def test_a_memory_that_does_not_exist_comes_back_to_the_chooser(viewer_client):
@@ -80,8 +118,8 @@ def test_a_memory_that_does_not_exist_comes_back_to_the_chooser(viewer_client):
 def test_opened_memories_are_remembered_for_the_user(viewer_client):
     _page(viewer_client, reverse("agentcore:memory", args=[demo_memory.SUPPORT_MEMORY]))
     html = _page(viewer_client, reverse("agentcore:memory-choose"))
-    assert "Opened lately" in html
-    assert html.index("Opened lately") < html.index(demo_memory.SUPPORT_MEMORY)
+    lately = html.split("Opened lately")[1]
+    assert demo_memory.SUPPORT_MEMORY in lately and MEMORY not in lately
 
 
 def test_memory_lists_actors_linked_to_their_sessions(viewer_client):
@@ -90,7 +128,14 @@ def test_memory_lists_actors_linked_to_their_sessions(viewer_client):
     assert actor_url.endswith("/actors/oncall~priya-raman/")
     assert f'href="{actor_url}"' in html
     assert "service:payments-api" in html
-    assert "DevOps triage assistant" in html
+    # Its name, description and strategies come from the control plane (GetMemory).
+    assert "DevOpsTriageAssistant" in html and "incident conversations" in html
+    strategies = html.split('aria-label="Strategies"')[1].split("</ul>")[0]
+    assert "/facts/{actorId}" in strategies and "Preferences" in strategies
+    facts = reverse("agentcore:memory-records", args=[MEMORY])
+    assert f"{facts}?namespace=%2Ffacts%2F&amp;scope=path&amp;strategy={demo_memory.FACTS}" in (
+        strategies
+    )
 
 
 def test_actors_page_with_load_more(viewer_client, monkeypatch):
@@ -185,10 +230,20 @@ def test_an_event_that_does_not_exist_is_an_error_page(viewer_client):
     assert "Event 123#abc was not found" in html
 
 
-def test_records_need_a_namespace_and_offer_known_ones(viewer_client, calls):
+def test_records_need_a_namespace_and_offer_the_strategies(viewer_client, calls):
     html = _page(viewer_client, reverse("agentcore:memory-records", args=[MEMORY]))
-    assert "/facts/oncall/priya-raman" in html  # sandbox suggestion
-    assert calls == []
+    strategies = html.split('aria-label="Strategies"')[1].split("</ul>")[0]
+    assert "/preferences/" in strategies and "SessionSummaries" in strategies
+    assert data_plane(calls) == []  # nothing listed until a namespace is chosen
+
+
+def test_a_strategy_link_lists_its_records(viewer_client):
+    url = reverse("agentcore:memory-records", args=[MEMORY])
+    html = _page(
+        viewer_client,
+        f"{url}?namespace=/preferences/&scope=path&strategy={demo_memory.PREFERENCES}",
+    )
+    assert "Prefers the runbook link first" in html and "SHARD_PARALLELISM" not in html
 
 
 def test_records_of_a_namespace_and_of_a_path(viewer_client):
@@ -218,7 +273,7 @@ def test_a_malformed_namespace_is_explained_next_to_the_field(viewer_client, cal
     response = viewer_client.get(url, {"namespace": "bad namespace!"})
     assert response.status_code == 400
     assert "Does not match the format AWS requires" in response.content.decode()
-    assert calls == []
+    assert data_plane(calls) == []
 
 
 def test_record_detail_shows_content_and_metadata(viewer_client):
@@ -231,25 +286,56 @@ def test_record_detail_shows_content_and_metadata(viewer_client):
     assert "payments-ledger-db" in html and record.memory_strategy_id in html
 
 
-def test_search_ranks_records_by_relevance(viewer_client):
+def test_search_ranks_records_by_relevance_within_a_strategy(viewer_client):
     url = reverse("agentcore:memory-search", args=[MEMORY])
-    html = _page(viewer_client, f"{url}?q=database+connections+settlement&namespace=/&scope=path")
+    html = _page(
+        viewer_client, f"{url}?q=database+connections+settlement&strategy={demo_memory.FACTS}"
+    )
     assert html.index("SHARD_PARALLELISM=32") < html.index("max_connections 2000")
     assert "<meter" in html and "relevance" in html
 
 
-def test_search_in_a_namespace_without_matches_says_so(viewer_client):
+def test_search_offers_the_memorys_strategies_as_its_choice(viewer_client):
+    html = _page(viewer_client, reverse("agentcore:memory-search", args=[MEMORY]))
+    select = html.split('name="strategy"')[1].split("</select>")[0]
+    for strategy in (demo_memory.FACTS, demo_memory.PREFERENCES, demo_memory.SUMMARIES):
+        assert f'value="{strategy}"' in select
+    assert 'name="namespace"' not in html  # nothing to type, nothing to get wrong
+
+
+def test_search_in_a_strategy_without_matches_says_so(viewer_client):
     url = reverse("agentcore:memory-search", args=[MEMORY])
-    html = _page(viewer_client, f"{url}?q=kinesis&namespace=/preferences/oncall/priya-raman")
+    html = _page(viewer_client, f"{url}?q=kinesis&strategy={demo_memory.PREFERENCES}")
     assert "Nothing in this scope matches" in html
 
 
-def test_search_without_a_namespace_asks_for_one(viewer_client, calls):
+def test_search_refuses_a_strategy_the_memory_does_not_have(viewer_client, calls):
     url = reverse("agentcore:memory-search", args=[MEMORY])
+    response = viewer_client.get(url, {"q": "database", "strategy": "otherStrategy-abcdefghij"})
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    assert data_plane(calls) == []
+
+
+def test_search_falls_back_to_a_typed_namespace_when_strategies_cannot_be_read(
+    viewer_client, monkeypatch, calls
+):
+    from dashboard.aws import agentcore_memory, errors
+
+    def denied(memory_id):
+        raise errors.AccessDenied(
+            "Not authorized: bedrock-agentcore:GetMemory", code="AccessDeniedException"
+        )
+
+    monkeypatch.setattr(agentcore_memory, "get_memory", denied)
+    url = reverse("agentcore:memory-search", args=[MEMORY])
+    html = _page(viewer_client, url)
+    assert "bedrock-agentcore:GetMemory" in html and 'name="namespace"' in html
+    found = _page(viewer_client, f"{url}?q=database+connections&namespace=/&scope=path")
+    assert "SHARD_PARALLELISM=32" in found
     response = viewer_client.get(url, {"q": "database", "namespace": ""})
     assert response.status_code == 400
-    assert "AWS searches one namespace" in response.content.decode()
-    assert calls == []
+    assert "This field is required" in response.content.decode()
 
 
 def test_api_text_is_escaped_everywhere(operator_client, viewer_client):

@@ -44,8 +44,9 @@ def _read_urls() -> list[str]:
         reverse("agentcore:memory-event", args=[MEMORY, PRIYA, CHECKOUT, event.event_id]),
         reverse("agentcore:memory-records", args=[MEMORY]) + "?namespace=/&scope=path",
         reverse("agentcore:memory-record", args=[MEMORY, record.memory_record_id]),
-        reverse("agentcore:memory-search", args=[MEMORY]) + "?q=pool&namespace=/&scope=path",
+        reverse("agentcore:memory-search", args=[MEMORY]) + f"?q=pool&strategy={demo_memory.FACTS}",
         reverse("flows:choose"),
+        reverse("flows:flow", args=[demo_flows.FLOW_ID]),
         reverse(
             "flows:trace",
             args=[

@@ -1,4 +1,4 @@
-"""The runtime playground over HTTP: choosing a runtime (sandbox suggestions, a new session id
+"""The runtime playground over HTTP: choosing a runtime (the account's runtimes, a new session id
 in the URL, the model's limits), the no-JavaScript invoke that waits and renders the answer
 (Markdown for agent text, a tree for JSON), payload validation before AWS, errors that keep the
 payload, and roles."""
@@ -45,7 +45,7 @@ def _invoke(client, prompt: str = "Why is checkout-api returning 5xx?", **fields
     return client.post(INVOKE, data)
 
 
-def test_the_page_offers_the_sandbox_runtimes(viewer_client):
+def test_the_page_offers_the_accounts_runtimes(viewer_client):
     page = viewer_client.get(PAGE).content.decode()
     assert "sre_assistant" in page and "payload_echo" in page
     assert 'aria-current="page">Runtime playground</a>' in page

@@ -129,7 +129,20 @@ def test_start_keeps_the_input_and_explains_model_limits(operator_client):
     body = response.content.decode()
     assert 'value="keep me"' in body
     assert "28800" in body
-    assert "320" in body
+    assert "800" in body  # the API document's minimum width, stricter than the model's 320
+    assert not AuditEntry.objects.exists()
+
+
+def test_start_holds_to_the_documents_limits_where_they_are_stricter(operator_client):
+    # The model allows a 59-second timeout and an 800x599 viewport; the API document does not.
+    response = operator_client.post(
+        f"/agentcore/browsers/{SYSTEM}/sessions/new/",
+        {"name": "short", "timeout": "59", "width": "800", "height": "599"},
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Ensure this value is greater than or equal to 60" in body
+    assert "Ensure this value is greater than or equal to 600" in body
     assert not AuditEntry.objects.exists()
 
 

@@ -220,7 +220,23 @@ def test_history_is_the_chats_journal_and_a_dead_reply_reads_as_interrupted(spac
     reader.close()
 
 
-def test_a_closed_stream_is_recorded_as_interrupted(space):
+def test_a_reply_whose_reader_went_away_is_finished_and_recorded_whole(space):
+    """The agent does not depend on its reader: a console process that dies mid-reply (its
+    connection closes) finds the whole reply in the chat's journal afterwards."""
+    sid = space["agentSpaceId"]
+    chat_id = new_chat(sid)
+    stream = aws_chat.open_reply(aws_chat.send_params(sid, chat_id, "What is open?"))
+    iterator = iter(stream)
+    next(iterator)
+    iterator.close()
+    reply = ChatRecord.objects.get(record_type="CHAT_RESPONSE")
+    assert reply.state == "COMPLETED"
+    assert reply.content["blocks"] and reply.content["blocks"][-1]["text"]
+    assert reply.content["usage"]["outputTokens"] > 0
+
+
+def test_a_reply_cut_by_a_fault_stays_interrupted_when_its_reader_closes(space, settings):
+    settings.SANDBOX_CHAT_FAULTS = "stall=1,stall_seconds=0"
     sid = space["agentSpaceId"]
     chat_id = new_chat(sid)
     stream = aws_chat.open_reply(aws_chat.send_params(sid, chat_id, "What is open?"))

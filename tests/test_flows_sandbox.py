@@ -1,6 +1,7 @@
 """The sandbox's ListFlowExecutionEvents through boto3: the seeded traces (every event kind, the
-condition, the agent step with its guardrail trace, the failure), eventType, paging up to 1,000,
-identifiers as ids or ARNs, unknown executions, and a running trace that grows with time."""
+condition, the agent step with its guardrail trace, the failure), eventType, pages of at most 10
+events (the output list's limit in the model) whatever maxResults asks, identifiers as ids or
+ARNs, unknown executions, and a running trace that grows with time."""
 
 from __future__ import annotations
 
@@ -40,6 +41,17 @@ def _events(runtime, name: str, event_type: str, alias: str = demo_flows.PROD_AL
     )
 
 
+def _all(runtime, name: str, event_type: str, alias: str = demo_flows.PROD_ALIAS) -> list[dict]:
+    """Every event of the trace, through botocore's paginator."""
+    pages = runtime.get_paginator("list_flow_execution_events").paginate(
+        flowIdentifier=demo_flows.FLOW_ID,
+        flowAliasIdentifier=alias,
+        executionIdentifier=demo_flows.execution_id(name),
+        eventType=event_type,
+    )
+    return [event for page in pages for event in page["flowExecutionEvents"]]
+
+
 def _kinds(events: list[dict]) -> list[str]:
     return [next(iter(e)) for e in events]
 
@@ -54,7 +66,7 @@ def test_flow_events_are_the_flows_own_input_and_output(runtime):
 
 
 def test_node_events_hold_a_condition_actions_and_an_agent_trace_with_its_guardrail(runtime):
-    events = _events(runtime, "critical-checkout", "Node", maxResults=1000)["flowExecutionEvents"]
+    events = _all(runtime, "critical-checkout", "Node")
     kinds = set(_kinds(events))
     assert {
         "nodeInputEvent",
@@ -78,7 +90,7 @@ def test_node_events_hold_a_condition_actions_and_an_agent_trace_with_its_guardr
 
 
 def test_the_failing_execution_ends_with_node_and_flow_failures(runtime):
-    node = _events(runtime, "warning-ledger-timeout", "Node")["flowExecutionEvents"]
+    node = _all(runtime, "warning-ledger-timeout", "Node")
     assert _kinds(node)[-1] == "nodeFailureEvent"
     assert node[-1]["nodeFailureEvent"]["errorCode"] == "DEPENDENCY_FAILED"
     flow = _events(runtime, "warning-ledger-timeout", "Flow")["flowExecutionEvents"]
@@ -86,20 +98,27 @@ def test_the_failing_execution_ends_with_node_and_flow_failures(runtime):
     assert flow[-1]["flowFailureEvent"]["errorCode"] == "NODE_EXECUTION_FAILED"
 
 
-def test_events_page_with_max_results_up_to_a_thousand(runtime):
-    first = _events(runtime, "nightly-batch", "Node", maxResults=100)
-    assert len(first["flowExecutionEvents"]) == 100 and first["nextToken"]
-    second = _events(runtime, "nightly-batch", "Node", maxResults=100, nextToken=first["nextToken"])
+def test_events_come_ten_a_page_whatever_max_results_asks(runtime):
+    limit = runtime.meta.service_model.operation_model("ListFlowExecutionEvents").output_shape
+    page_max = limit.members["flowExecutionEvents"].metadata["max"]
+    first = _events(runtime, "nightly-batch", "Node", maxResults=1000)
+    assert len(first["flowExecutionEvents"]) == page_max and first["nextToken"]
+    smaller = _events(runtime, "nightly-batch", "Node", maxResults=3)
+    assert len(smaller["flowExecutionEvents"]) == 3
+    second = _events(
+        runtime, "nightly-batch", "Node", maxResults=1000, nextToken=first["nextToken"]
+    )
     assert second["flowExecutionEvents"][0] != first["flowExecutionEvents"][-1]
-    everything = _events(runtime, "nightly-batch", "Node", maxResults=1000)
-    assert len(everything["flowExecutionEvents"]) > 200 and "nextToken" not in everything
+    everything = _all(runtime, "nightly-batch", "Node")
+    assert len(everything) > 200
+    assert everything[page_max] == second["flowExecutionEvents"][0]
     with pytest.raises(ClientError) as exc:
         _events(runtime, "nightly-batch", "Node", maxResults=1001)
     assert exc.value.response["Error"]["Code"] == "ValidationException"
 
 
 def test_iterated_node_inputs_carry_their_execution_chain(runtime):
-    events = _events(runtime, "nightly-batch", "Node", maxResults=1000)["flowExecutionEvents"]
+    events = _all(runtime, "nightly-batch", "Node")
     chained = [
         e["nodeInputEvent"]["fields"][0]
         for e in events

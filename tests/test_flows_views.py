@@ -64,10 +64,79 @@ def _entries(html: str) -> list[str]:
 # --- choosing --------------------------------------------------------------------------------
 
 
-def test_the_chooser_links_the_sandbox_executions(viewer_client):
+def test_the_chooser_lists_the_accounts_flows_from_the_control_plane(viewer_client, calls):
     html = _page(viewer_client, reverse("flows:choose"))
-    assert "a prompt-injection attempt blocked by the guardrail" in html
-    assert _url("blocked-prompt-attack", TEST) in html
+    listed = html.split('aria-label="Flows"')[1].split("</ul>")[0]
+    assert demo_flows.FLOW_NAME in listed and reverse("flows:flow", args=[FLOW]) in listed
+    assert [c.split("?")[0].rsplit("/", 2)[-2] for c in calls] == ["flows"]  # ListFlows
+
+
+def test_the_chooser_pages_the_flows(viewer_client):
+    from dashboard.sandbox.models import Flow
+
+    for index in range(11):  # 12 flows: more than one API page of 10
+        Flow.objects.create(
+            flow_id=f"EXTRAFL{index:03d}", name=f"Extra{index}", created_at=START, updated_at=START
+        )
+    html = _page(viewer_client, reverse("flows:choose"))
+    first = html.split('aria-label="Flows"')[1].split("</ul>")[0]
+    assert first.count(reverse("flows:choose")[:-1] + "/") >= 10
+    more = html_lib.unescape(first.split('hx-get="')[1].split('"')[0])
+    fragment = viewer_client.get(more, HTTP_HX_REQUEST="true").content.decode()
+    shown = {f"EXTRAFL{i:03d}" for i in range(11) if f"EXTRAFL{i:03d}" in first + fragment}
+    assert len(shown) == 11 and FLOW in first + fragment
+    assert "<html" not in fragment
+
+
+def test_the_flow_page_lists_its_executions_newest_first_with_their_status(viewer_client):
+    html = _page(viewer_client, reverse("flows:flow", args=[FLOW]))
+    rows = html.split('id="flow-executions"')[1].split("</tbody>")[0]
+    running = _url("running-payments")
+    blocked = _url("blocked-prompt-attack", TEST)
+    assert running in rows and blocked in rows
+    assert rows.index(running) < rows.index(_url("critical-checkout")) < rows.index(blocked)
+    assert "Running" in rows and "Succeeded" in rows and "Failed" in rows
+    assert "DRAFT" in rows  # the test alias runs the draft
+
+
+def test_the_flow_page_filters_by_alias_from_the_alias_list(viewer_client):
+    html = _page(viewer_client, reverse("flows:flow", args=[FLOW]))
+    nav = html.split('aria-label="Alias"')[1].split("</nav>")[0]
+    links = [html_lib.unescape(a.split('"')[0]) for a in nav.split('href="')[1:]]
+    test_link = next(link for link in links if link.endswith(f"?alias={TEST}"))
+    only = _page(viewer_client, test_link)
+    rows = only.split('id="flow-executions"')[1].split("</tbody>")[0]
+    assert _url("blocked-prompt-attack", TEST) in rows
+    assert _url("critical-checkout") not in rows
+
+
+def test_the_flow_page_pages_executions_ten_at_a_time(viewer_client):
+    execution = FlowExecution.objects.get(pk=demo_flows.execution_id("critical-checkout"))
+    for index in range(8):  # 13 executions: two pages
+        FlowExecution.objects.create(
+            execution_id=f"extra-{index:02d}",
+            flow_id=FLOW,
+            flow_alias_id=PROD,
+            started_at=execution.started_at - dt.timedelta(days=10, minutes=index),
+        )
+    html = _page(viewer_client, reverse("flows:flow", args=[FLOW]))
+    rows = html.split('id="flow-executions"')[1].split("</tbody>")[0]
+    assert rows.count("<tr>") == 10
+    more = html_lib.unescape(rows.split('hx-get="')[1].split('"')[0])
+    fragment = viewer_client.get(more, HTTP_HX_REQUEST="true").content.decode()
+    assert fragment.count("<tr>") == 3 and "extra-07" in fragment and "<html" not in fragment
+    assert "Back to the newest" in _page(viewer_client, more)
+
+
+def test_an_unknown_flow_comes_back_to_the_chooser(viewer_client):
+    html = _page(viewer_client, reverse("flows:flow", args=["NOSUCHFLOW"]), 404)
+    assert "NOSUCHFLOW" in html and "Open an execution" in html
+
+
+def test_the_trace_names_the_executions_status_from_get_flow_execution(viewer_client):
+    html = _page(viewer_client, _url("warning-ledger-timeout"))
+    head = html.split('class="page-head"')[1].split("</div>")[0]
+    assert "Failed" in head and "TriageAgent" in head and "version 3" in head
 
 
 def test_the_chooser_opens_ids_and_reads_ids_out_of_an_execution_arn(viewer_client):
@@ -91,7 +160,7 @@ def test_the_chooser_explains_bad_ids_and_keeps_them(viewer_client, calls):
     html = response.content.decode()
     assert html.count("errorlist") == 3
     assert 'value="short"' in html
-    assert calls == []
+    assert [c for c in calls if "bedrock-agent-runtime" in c] == []
 
 
 def test_an_unknown_execution_comes_back_to_the_chooser(viewer_client):

@@ -215,6 +215,6 @@ async def test_publish_never_raises_when_the_broker_fails(monkeypatch, caplog):
     def broken(*args, **kwargs):
         raise ConnectionError("redis is restarting")
 
-    monkeypatch.setattr(fanout.broker(), "publish", broken)
+    monkeypatch.setattr(fanout.get_broker(), "publish", broken)
     await sync_to_async(publish)(key, "<div></div>")
     assert "Could not publish a live update" in caplog.text

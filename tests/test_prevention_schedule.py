@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from dashboard.prevention import schedule
+from dashboard.lib import schedule
 
 AT = dt.datetime(2026, 5, 4, 9, 30, tzinfo=dt.UTC)  # a Monday
 

@@ -15,6 +15,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from django.test import override_settings
+from django.utils import timezone
 
 from dashboard.aws import errors, identity, spaces
 from dashboard.aws import tags as aws_tags
@@ -278,3 +279,48 @@ def test_it_sends_no_body_with_a_204_so_keep_alive_connections_stay_in_step(serv
     assert (first.status, first_body, first.getheader("Content-Length")) == (204, b"", None)
     assert second.status == 200
     assert second_body == {"tags": {"a": "1"}}
+
+
+def _client(server, service: str):
+    return _session().client(
+        service,
+        endpoint_url=server.url,
+        config=Config(inject_host_prefix=False, retries={"total_max_attempts": 1}),
+    )
+
+
+def test_apis_that_share_a_signing_name_are_told_apart_by_their_paths(server):
+    # bedrock-agentcore and its control plane both sign as "bedrock-agentcore"; bedrock-agent
+    # and bedrock-agent-runtime as "bedrock". One server answers all four.
+    from dashboard.sandbox import demo_flows, demo_memory
+
+    now = timezone.now()
+    demo_memory.seed_memories(now)
+    demo_flows.seed_flows(now)
+    control = _client(server, "bedrock-agentcore-control")
+    data = _client(server, "bedrock-agentcore")
+    agent = _client(server, "bedrock-agent")
+    runtime = _client(server, "bedrock-agent-runtime")
+
+    memories = control.list_memories()["memories"]
+    actors = data.list_actors(memoryId=demo_memory.TRIAGE_MEMORY)["actorSummaries"]
+    flows = agent.list_flows()["flowSummaries"]
+    executions = runtime.list_flow_executions(flowIdentifier=demo_flows.FLOW_ID)
+
+    assert demo_memory.TRIAGE_MEMORY in {m["id"] for m in memories}
+    assert actors and flows[0]["id"] == demo_flows.FLOW_ID
+    assert executions["flowExecutionSummaries"]
+
+
+def test_the_connect_participant_api_is_answered_without_a_signature(server):
+    # Amazon Connect's participant API authenticates with a bearer token, not SigV4.
+    status, headers, body = _raw(
+        server,
+        "POST",
+        "/participant/transcript",
+        b"{}",
+        **{"X-Amz-Bearer": "no-such-connection", "Content-Type": "application/json"},
+    )
+    assert status == 403
+    assert headers["x-amzn-errortype"] == "AccessDeniedException"
+    assert "Message" in json.loads(body)  # Connect's error shape spells it so

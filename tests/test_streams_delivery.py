@@ -9,7 +9,11 @@ Delivery is checked exactly: the fake kind renders each event as a tagged elemen
 from __future__ import annotations
 
 import asyncio
+import itertools
+import random
 import threading
+import time
+from typing import Any
 
 import pytest
 from channels.layers import channel_layers
@@ -52,14 +56,30 @@ def small_outboxes(monkeypatch, capacity: int) -> None:
     monkeypatch.setattr(stream_consumer.StreamConsumer, "outbox_capacity", capacity)
 
 
-def lose_batches(monkeypatch, topic: str, seqs: range) -> list[int]:
-    """Batches of `topic` whose last seq is in `seqs` never reach this process's sockets (as
-    when Redis pub/sub drops them on the way); returns the seqs that were lost."""
+async def take(viewer: Viewer, timeout: float = 10.0) -> list[tuple]:
+    """The events of the viewer's next message (its position follows)."""
+    html = await viewer.communicator.receive_from(timeout=timeout)
+    viewer.messages.append(html)
+    found = streams_support.position(html)
+    if found:
+        viewer.run, viewer.seq = found
+    return streams_support.items(html)
+
+
+def lose_batches(monkeypatch, topic: str, seqs: Any) -> list[int]:
+    """Batches of `topic` whose last seq is in `seqs` (or for which `seqs(batch number)` is
+    true) never reach this process's sockets (as when Redis pub/sub drops them on the way);
+    returns the last seqs of the lost batches."""
     real = Hub.deliver
     lost: list[int] = []
+    counter = itertools.count()
+
+    def chosen(message: dict) -> bool:
+        number = next(counter)
+        return seqs(number) if callable(seqs) else message["last"] in seqs
 
     def deliver(self, name, message):
-        if name == topic and message.get("k") == "b" and message["last"] in seqs:
+        if name == topic and message.get("k") == "b" and chosen(message):
             lost.append(message["last"])
             return
         real(self, name, message)
@@ -131,6 +151,59 @@ async def test_every_viewer_gets_every_event_once_in_order_while_the_cache_is_bu
         assert await relays[n].wait(5) == streams.END
     for viewer in [v for vs in staying.values() for v in vs] + list(back.values()):
         await viewer.close()
+
+
+@pytest.mark.parametrize("seed", range(6))
+async def test_order_no_loss_no_duplicates_under_random_delays_drops_and_reconnects(
+    seed, settings, monkeypatch
+):
+    """Random pacing of the source, random batches lost on the way to this process (as Redis
+    pub/sub loses them), a random window, and viewers that drop and come back with their
+    position at random moments: every viewer ends with every event once, in order."""
+    rng = random.Random(seed)
+    settings.STREAM_COALESCE_SECONDS = rng.choice([0, 0.01, 0.05])
+    settings.STREAM_HEARTBEAT_SECONDS = 0.3
+    name = f"chaos{seed}"
+    size = 60
+    total = size + 2
+    dropped = lose_batches(
+        monkeypatch, streams.topic(key(name)), lambda n: n == 1 or rng.random() < 0.25
+    )
+    items = [("delta", {"text": f"c{n} "}) for n in range(size)]
+    pause = [rng.choice([0, 0, 0, 0.002, 0.01]) for _ in items]
+
+    def paced():
+        def generate():
+            for item, gap in zip(items, pause, strict=True):
+                if gap:
+                    time.sleep(gap)
+                yield item
+
+        return generate()
+
+    viewers = [await Viewer(name).open() for _ in range(3)]
+    await viewers[0].settled()
+    relay = await streams.start(key(name), paced, meta={})
+    results = []
+    for viewer in viewers:
+        got: list[tuple] = []
+        while not any(e[2] == streams.END for e in got):
+            # A few messages, then (sometimes) the socket drops and comes back where it was.
+            for _ in range(rng.randint(1, 6)):
+                got += await take(viewer)
+                if any(e[2] == streams.END for e in got):
+                    break
+            else:
+                if rng.random() < 0.7:
+                    run, seq = viewer.run, viewer.seq
+                    await viewer.close()
+                    viewer = await Viewer(name).open(run, seq)
+        results.append(got)
+        await viewer.close()
+    assert await relay.wait(10) == streams.END
+    for got in results:
+        assert seqs(got) == list(range(1, total + 1)), (seed, seqs(got))
+    assert dropped, "some batches were lost on the way"
 
 
 async def test_the_replay_log_of_a_run_survives_the_rest_of_the_caches_traffic():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -164,7 +165,13 @@ class RecordScopeForm(forms.Form):
         return self.cleaned_data.get("scope") or "exact"
 
 
-class SearchForm(RecordScopeForm):
+class SearchForm(forms.Form):
+    """A search: the query, where to search, and how many records.
+
+    Where is one of the memory's strategies (`scopes`, from GetMemory): its namespace path and
+    its strategy id go to AWS, so nothing typed can miss. Without them (the memory has none, or
+    they could not be read) a namespace is typed, as RecordScopeForm takes it."""
+
     q = forms.CharField(
         label="Search",
         required=False,
@@ -179,11 +186,54 @@ class SearchForm(RecordScopeForm):
         help_text="How many of the most relevant records.",
     )
 
+    def __init__(self, *args: Any, scopes: Sequence[dict[str, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.scopes = {s["strategyId"]: s for s in scopes}
+        if self.scopes:
+            # Not required: a search link without one searches the first strategy.
+            self.fields["strategy"] = forms.ChoiceField(
+                label="Within",
+                required=False,
+                choices=[
+                    (
+                        s["strategyId"],
+                        f"{s['name']} ({s['type'].lower().replace('_', ' ')}): {s['path']}",
+                    )
+                    for s in self.scopes.values()
+                ],
+                initial=next(iter(self.scopes)),
+                help_text="The memory's strategies: each keeps its records under its own "
+                "namespaces.",
+            )
+        else:
+            scope_form = RecordScopeForm()
+            self.fields["namespace"] = _id_field("namespace", "Namespace")
+            self.fields["scope"] = scope_form.fields["scope"]
+            self.fields["strategy"] = scope_form.fields["strategy"]
+            self.initial.setdefault("namespace", "/")
+            self.initial.setdefault("scope", "path")
+
     def clean_top_k(self) -> int:
         return self.cleaned_data.get("top_k") or 10
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if data.get("q") and not data.get("namespace") and "namespace" not in self.errors:
-            self.add_error("namespace", "AWS searches one namespace (or a path): name it.")
+        if self.scopes:
+            if "strategy" not in self.errors:
+                data["strategy"] = data.get("strategy") or next(iter(self.scopes))
+                chosen = self.scopes[data["strategy"]]
+                data.update(namespace=chosen["path"], scope="path")
+        else:
+            data["scope"] = data.get("scope") or "exact"
         return data
+
+    def query(self) -> dict[str, str]:
+        """The URL parameters that ask for this search's scope again."""
+        data = self.cleaned_data
+        if self.scopes:
+            return {"strategy": data.get("strategy") or ""}
+        return {
+            "namespace": data.get("namespace") or "",
+            "scope": "path" if data.get("scope") == "path" else "",
+            "strategy": data.get("strategy") or "",
+        }

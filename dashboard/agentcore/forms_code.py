@@ -275,7 +275,7 @@ class StartForm(forms.Form):
         "sessionTimeoutSeconds",
         label="Timeout (seconds)",
         required=True,
-        help_text="The session ends by itself after this long: 1 to 28800 seconds (8 hours). "
+        help_text="The session ends by itself after this long: 60 to 28800 seconds (8 hours). "
         "900 is 15 minutes.",
     )
 

@@ -32,14 +32,20 @@ class TargetForm(forms.Form):
     arn = forms.CharField(
         label="Agent runtime ARN",
         max_length=2048,
-        widget=forms.TextInput(attrs={"class": "mono", "spellcheck": "false"}),
+        # The datalists hold the account's runtimes and the chosen one's endpoints (the
+        # control plane's lists); typing any other value still works.
+        widget=forms.TextInput(
+            attrs={"class": "mono", "spellcheck": "false", "list": "rt-runtime-arns"}
+        ),
         help_text="arn:aws:bedrock-agentcore:<region>:<account>:runtime/<runtime id>",
     )
     qualifier = forms.CharField(
         label="Qualifier",
         required=False,
         max_length=128,
-        widget=forms.TextInput(attrs={"class": "mono", "spellcheck": "false"}),
+        widget=forms.TextInput(
+            attrs={"class": "mono", "spellcheck": "false", "list": "rt-endpoint-names"}
+        ),
         help_text="An endpoint name or version; empty uses DEFAULT.",
     )
     session = forms.CharField(

@@ -29,7 +29,7 @@ from dashboard.aws import agentcore_code as code_api
 from dashboard.aws import errors
 from dashboard.core import roles
 from dashboard.core.audit import audited
-from dashboard.core.paging import page_or_restart
+from dashboard.core.paging import listed, page_or_restart
 from dashboard.core.views import wants_fragment
 
 from . import code_runs, running
@@ -76,6 +76,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
             "sessions": [],
             "interpreter_id": code_api.SYSTEM_CODE_INTERPRETER,
             "crumbs": _crumbs(),
+            **_choices(),
         }
         return render(request, "agentcore/code_list.html", context, status=400)
     interpreter_id = form.cleaned_data["interpreter"]
@@ -101,7 +102,14 @@ def session_list(request: HttpRequest) -> HttpResponse:
         return render(
             request, "agentcore/code_list.html#results", context, status=400 if page_error else 200
         )
+    context.update(_choices())
     return render(request, "agentcore/code_list.html", context, status=400 if page_error else 200)
+
+
+def _choices() -> dict[str, Any]:
+    """The account's code interpreters (control plane), offered for the identifier field."""
+    found, problem = listed(lambda _: code_api.list_interpreters(), empty=[])
+    return {"interpreters": found, "interpreters_problem": problem}
 
 
 _START_FIELDS = {"name": "name", "sessionTimeoutSeconds": "timeout"}

@@ -26,6 +26,7 @@ from dashboard.aws import errors
 from dashboard.core import roles
 from dashboard.core.audit import audited
 from dashboard.core.middleware import alert_response
+from dashboard.core.paging import listed
 from dashboard.core.views import wants_fragment
 
 from .forms import EventForm, MemoryChooseForm, RecordScopeForm, SearchForm
@@ -34,6 +35,7 @@ from .templatetags.agentcore_display import anchor
 
 SERVICE = memory_api.SERVICE
 PAGE = 50  # actors and sessions per page
+MEMORY_PAGE = 20  # memories per page on the choose page
 EVENT_PAGE = 50
 RECORD_PAGE = 25
 KIND_WORDS = {
@@ -117,26 +119,37 @@ def _more_url(base: str, params: dict[str, str], token: str | None) -> str:
     return f"{base}?{urlencode({**{k: v for k, v in params.items() if v}, 'next': token})}"
 
 
-def _memory_name(memory_id: str) -> str:
-    return next(
-        (m["name"] for m in memory_api.sandbox_memories() if m["memoryId"] == memory_id), ""
-    )
+def _memory(memory_id: str) -> tuple[dict[str, Any] | None, list[dict[str, str]], str]:
+    """(the memory from the control plane, its strategy scopes, why it could not be read)."""
+    found, problem = listed(lambda _: memory_api.get_memory(memory_id), empty={})
+    return found or None, memory_api.strategy_scopes(found or {}), problem
 
 
 # --- choosing a memory -----------------------------------------------------------------------
 
 
 def _choose_context(request: HttpRequest, form: MemoryChooseForm) -> dict[str, Any]:
+    token = request.GET.get("next") or None
+    page, problem = listed(
+        lambda t: memory_api.list_memories(next_token=t, max_results=MEMORY_PAGE), token
+    )
+    base = reverse("agentcore:memory-choose")
     return {
         "form": form,
-        "suggestions": memory_api.sandbox_memories(),
+        "memories": page["items"],
+        "memories_problem": problem,
+        "memories_more": _more_url(base, {}, page["nextToken"]),
+        "memories_paged": bool(token),
+        "page_url": base,
         "recent": recent(request, "memories"),
     }
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def choose(request: HttpRequest) -> HttpResponse:
-    """Enter a memory id (or pick a suggested or recent one); ?memory= opens it."""
+    """The account's memories (ListMemories, paged), the ones opened lately, and an id or ARN
+    to type; ?memory= opens one."""
     if "memory" in request.GET:
         form = MemoryChooseForm(request.GET)
         if form.is_valid():
@@ -144,9 +157,10 @@ def choose(request: HttpRequest) -> HttpResponse:
         return render(
             request, "agentcore/memory_choose.html", _choose_context(request, form), status=400
         )
-    return render(
-        request, "agentcore/memory_choose.html", _choose_context(request, MemoryChooseForm())
-    )
+    context = _choose_context(request, MemoryChooseForm())
+    if request.GET.get("next") and wants_fragment(request):
+        return render(request, "agentcore/memory_choose.html#memories", context)
+    return render(request, "agentcore/memory_choose.html", context)
 
 
 # --- memory, actor, session --------------------------------------------------------------------
@@ -168,6 +182,7 @@ def memory(request: HttpRequest, memory_id: str) -> HttpResponse:
         context["not_found"] = {"memory_id": memory_id, "message": exc.message}
         return render(request, "agentcore/memory_choose.html", context, status=404)
     remember(request, "memories", {"memoryId": memory_id})
+    details, scopes, details_problem = _memory(memory_id) if not next_token else (None, [], "")
     base = _url("memory", memory_id)
     actors = [
         {
@@ -178,13 +193,15 @@ def memory(request: HttpRequest, memory_id: str) -> HttpResponse:
     ]
     context = {
         "memory_id": memory_id,
-        "memory_name": _memory_name(memory_id),
+        "memory": details,
+        "memory_problem": details_problem,
+        "scopes": [{**s, "url": _scope_url(memory_id, s)} for s in scopes],
         "actors": actors,
         "more_url": _more_url(base, {}, page["nextToken"]),
         "first_page": not next_token,
         "page_url": base,
         "crumbs": _crumbs(memory_id)[:-1],
-        "search_form": SearchForm(initial={"namespace": "/", "scope": "path"}),
+        "search_form": SearchForm(scopes=scopes),
         "recent_namespaces": _recent_namespaces(request, memory_id),
     }
     if next_token and wants_fragment(request):
@@ -532,6 +549,15 @@ def _scope_params(data: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def _scope_url(memory_id: str, scope: dict[str, str]) -> str:
+    """The records of one strategy: its namespace path and below."""
+    return _url(
+        "memory-records",
+        memory_id,
+        query={"namespace": scope["path"], "scope": "path", "strategy": scope["strategyId"]},
+    )
+
+
 @require_GET
 @vary_on_headers("HX-Request")
 @checked_ids
@@ -540,11 +566,13 @@ def records(request: HttpRequest, memory_id: str) -> HttpResponse:
     form = RecordScopeForm(request.GET or None)
     next_token = request.GET.get("next") or None
     base = _url("memory-records", memory_id)
+    _, scopes, scopes_problem = _memory(memory_id)
     context: dict[str, Any] = {
         "memory_id": memory_id,
         "form": form,
         "crumbs": _crumbs(memory_id),
-        "suggestions": memory_api.sandbox_namespaces(memory_id),
+        "scopes": [{**s, "url": _scope_url(memory_id, s)} for s in scopes],
+        "scopes_problem": scopes_problem,
         "recent_namespaces": _recent_namespaces(request, memory_id),
         "rows": None,
         "page_url": base,
@@ -654,16 +682,20 @@ def delete_record(request: HttpRequest, memory_id: str, record_id: str) -> HttpR
 @vary_on_headers("HX-Request")
 @checked_ids
 def search(request: HttpRequest, memory_id: str) -> HttpResponse:
-    """Semantic retrieval (RetrieveMemoryRecords): the records most relevant to a query."""
+    """Semantic retrieval (RetrieveMemoryRecords): the records most relevant to a query, within
+    one of the memory's strategies (its namespace path), chosen from GetMemory. When the
+    strategies cannot be read, a namespace is typed instead."""
+    _, scopes, scopes_problem = _memory(memory_id)
     bound = bool(request.GET.get("q"))
-    form = SearchForm(request.GET if bound else None, initial={"namespace": "/", "scope": "path"})
+    form = SearchForm(request.GET if bound else None, scopes=scopes)
     next_token = request.GET.get("next") or None
     base = _url("memory-search", memory_id)
     context: dict[str, Any] = {
         "memory_id": memory_id,
         "form": form,
         "crumbs": _crumbs(memory_id),
-        "suggestions": memory_api.sandbox_namespaces(memory_id),
+        "scopes_problem": scopes_problem,
+        "no_strategies": not scopes and not scopes_problem,
         "recent_namespaces": _recent_namespaces(request, memory_id),
         "results": None,
         "first_page": not next_token,
@@ -685,7 +717,7 @@ def search(request: HttpRequest, memory_id: str) -> HttpResponse:
             context["error"] = exc.message
             status = exc.status
         else:
-            params = {**_scope_params(data), "q": data["q"], "top_k": str(data["top_k"])}
+            params = {**form.query(), "q": data["q"], "top_k": str(data["top_k"])}
             context.update(
                 results=_record_rows(memory_id, page["items"]),
                 more_url=_more_url(base, params, page["nextToken"]),

@@ -3,7 +3,10 @@ payloads, and watch the answers stream in (InvokeAgentRuntime).
 
 The page's state is its URL (?arn=&qualifier=&session=): a deep link opens the same runtime
 session for a teammate, who sees the same answers live. Opening a runtime without a session id
-gives it a new one (a redirect to the URL that names it). Without JavaScript the invoke form
+gives it a new one (a redirect to the URL that names it). The account's runtimes
+(ListAgentRuntimes, paged by ?runtimes=) and the chosen runtime's endpoints
+(ListAgentRuntimeEndpoints) are offered to pick from; a typed ARN works all the same. Without
+JavaScript the invoke form
 posts to `invoke`, which waits for the answer (at most AGENTCORE_WAIT_SECONDS) and shows the
 page with it and with the payload as it was sent.
 """
@@ -24,11 +27,21 @@ from django.views.decorators.vary import vary_on_headers
 
 from dashboard import streams
 from dashboard.aws import agentcore_runtime as runtime_api
+from dashboard.core.paging import listed
 from dashboard.core.views import wants_fragment
 
 from . import running, runtime_runs
 from .forms_runtime import InvokeForm, TargetForm
 from .recent import recent, remember
+
+RUNTIME_PAGE = 20  # agent runtimes listed per page
+
+
+def _with_query(request: HttpRequest, **changes: str) -> str:
+    """This page's address with `changes` made to its query (empty values dropped)."""
+    query = {**request.GET.dict(), **changes}
+    query.pop("fragment", None)
+    return reverse("agentcore:runtime") + "?" + urlencode({k: v for k, v in query.items() if v})
 
 
 def _url(arn: str, qualifier: str, session_id: str) -> str:
@@ -39,13 +52,30 @@ def _url(arn: str, qualifier: str, session_id: str) -> str:
 def _context(
     request: HttpRequest, target: TargetForm, invoke: InvokeForm | None = None
 ) -> dict[str, Any]:
+    token = request.GET.get("runtimes") or None
+    runtimes, runtimes_problem = listed(
+        lambda t: runtime_api.list_runtimes(next_token=t, max_results=RUNTIME_PAGE), token
+    )
     context: dict[str, Any] = {
         "target": target,
         "recent": recent(request, "runtime"),
-        "suggestions": runtime_api.sandbox_runtimes(),
+        "runtimes": runtimes["items"],
+        "runtimes_problem": runtimes_problem,
+        "runtimes_more": _with_query(request, runtimes=runtimes["nextToken"] or ""),
+        "runtimes_first": _with_query(request, runtimes="") if token else "",
         "chosen": False,
         "crumbs": [{"label": "AgentCore", "url": reverse("agentcore:index")}],
     }
+    if not runtimes["nextToken"]:
+        context["runtimes_more"] = ""
+    typed = (target.data.get("arn") or "").strip() if target.is_bound else ""
+    if typed and not runtime_api.arn_problems(typed):
+        context["endpoints"], context["endpoints_problem"] = listed(
+            lambda _: runtime_api.list_endpoints(typed), empty=[]
+        )
+        context["endpoint_links"] = [
+            {**e, "url": _url(typed, e.get("name", ""), "")} for e in context["endpoints"]
+        ]
     if not target.is_bound or not target.is_valid():
         return context
     arn = target.cleaned_data["arn"]

@@ -1,5 +1,6 @@
 """AgentCore code interpreter sessions (`bedrock-agentcore`): list, start, get, stop, and
-InvokeCodeInterpreter's event stream as plain `(event_type, members)` pairs.
+InvokeCodeInterpreter's event stream as plain `(event_type, members)` pairs; the account's code
+interpreters from the control plane (`bedrock-agentcore-control` ListCodeInterpreters).
 
 `open_invocation` is blocking from the first byte to the last: run it in the stream pool
 (`dashboard.streams`). Failures of the call itself (quota, throttling, a stopped session,
@@ -20,10 +21,11 @@ from botocore.exceptions import BotoCoreError, EventStreamError
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from . import errors
-from .clients import call
+from .clients import call, collect
 from .model import iam_action, operation_model
 
 SERVICE = "bedrock-agentcore"
+CONTROL = "bedrock-agentcore-control"
 SYSTEM_CODE_INTERPRETER = "aws.codeinterpreter.v1"
 STATUSES = ("READY", "TERMINATED")
 
@@ -40,6 +42,11 @@ LANGUAGES = _enum("arguments", "language")
 RUNTIMES = _enum("arguments", "runtime")
 # Binary content above this size is not kept for the page (its size is).
 MAX_BINARY = 2 * 1024 * 1024
+
+
+def list_interpreters(*, limit: int = 200) -> list[dict[str, Any]]:
+    """The code interpreters (system and custom) to choose from, every page up to `limit`."""
+    return collect(CONTROL, "ListCodeInterpreters", "codeInterpreterSummaries", limit=limit)
 
 
 def list_sessions(

@@ -1,8 +1,10 @@
-"""AgentCore Memory (`bedrock-agentcore` data plane): actors, sessions, events, memory records
-and retrieval, for the memory explorer.
+"""AgentCore Memory for the memory explorer: the account's memories and their strategies from
+the control plane (`bedrock-agentcore-control` ListMemories, GetMemory), and actors, sessions,
+events, memory records and retrieval from the data plane (`bedrock-agentcore`).
 
-The data plane has no ListMemories: a memory is opened by its id. In sandbox mode
-`sandbox_memories()` offers the emulator's seeded memories as suggestions.
+A memory's long-term records live in namespaces its strategies name by template
+(`/facts/{actorId}`): `strategy_scopes()` turns each into the namespace path a search or a
+listing can use (the template up to its first variable the console cannot fill).
 """
 
 from __future__ import annotations
@@ -11,12 +13,11 @@ import datetime as dt
 import functools
 from typing import Any
 
-from django.conf import settings
-
 from .clients import call
 from .model import Constraint, input_constraint, operation_model, shape_constraint
 
 SERVICE = "bedrock-agentcore"
+CONTROL = "bedrock-agentcore-control"
 ROLES = ("USER", "ASSISTANT", "TOOL", "OTHER")
 
 # What each id is checked against before AWS sees it: (operation, member) of the model.
@@ -226,32 +227,44 @@ def retrieve(
     return _page("memoryRecordSummaries", call(SERVICE, "RetrieveMemoryRecords", **params))
 
 
-# --- sandbox suggestions -----------------------------------------------------------------
+# --- the control plane: memories and their strategies -----------------------------------------
 
 
-def sandbox_memories() -> list[dict[str, Any]]:
-    """The emulator's memories (id, name, description); [] against real AWS."""
-    if settings.DASHBOARD_BACKEND != "sandbox":
-        return []
-    from dashboard.sandbox.models import Memory
-
-    return [
-        {"memoryId": m.memory_id, "name": m.name, "description": m.description}
-        for m in Memory.objects.order_by("created_at", "memory_id")[:20]
-    ]
+def list_memories(*, next_token: str | None = None, max_results: int = 20) -> dict[str, Any]:
+    """One page of the account's memories: {"items": [{id, arn, status, ...}], "nextToken"}."""
+    params: dict[str, Any] = {"maxResults": max_results}
+    if next_token:
+        params["nextToken"] = next_token
+    return _page("memories", call(CONTROL, "ListMemories", **params))
 
 
-def sandbox_namespaces(memory_id: str) -> list[str]:
-    """Namespaces that hold records in the emulator's memory; [] against real AWS."""
-    if settings.DASHBOARD_BACKEND != "sandbox":
-        return []
-    from dashboard.sandbox.models import MemoryRecord
+def get_memory(memory_id: str) -> dict[str, Any]:
+    """The memory (name, description, status, strategies, ...)."""
+    return call(CONTROL, "GetMemory", memoryId=memory_id)["memory"]
 
-    rows = (
-        MemoryRecord.objects.filter(memory_id=memory_id)
-        .exclude(namespace="")
-        .order_by("namespace")
-        .values_list("namespace", flat=True)
-        .distinct()
-    )
-    return list(rows[:50])
+
+def strategy_scopes(memory: dict[str, Any]) -> list[dict[str, str]]:
+    """Each strategy with the namespace path its records live under.
+
+    A template such as `/strategies/{memoryStrategyId}/actors/{actorId}` gives
+    `/strategies/<its id>/actors/`: the strategy id is filled in, and the path stops at the
+    first variable left (an actor, a session), so it covers every actor's records. A template
+    that gives nothing usable covers everything ("/")."""
+    scopes = []
+    for strategy in memory.get("strategies") or []:
+        strategy_id = str(strategy.get("strategyId") or "")
+        templates = strategy.get("namespaceTemplates") or strategy.get("namespaces") or [""]
+        template = str(templates[0] or "")
+        path = template.replace("{memoryStrategyId}", strategy_id).split("{", 1)[0] or "/"
+        if constraint("namespace").errors(path):
+            path = "/"
+        scopes.append(
+            {
+                "strategyId": strategy_id,
+                "name": str(strategy.get("name") or strategy_id),
+                "type": str(strategy.get("type") or ""),
+                "template": template,
+                "path": path,
+            }
+        )
+    return scopes

@@ -1,5 +1,6 @@
 """Invoking an AgentCore agent runtime (`bedrock-agentcore` InvokeAgentRuntime) and reading its
-streaming answer as it arrives, as plain `(event_type, members)` pairs.
+streaming answer as it arrives, as plain `(event_type, members)` pairs; the account's runtimes
+and their endpoints from the control plane (`bedrock-agentcore-control`) to choose from.
 
 The answer is a streaming blob whose format the agent chooses (its Content-Type):
 
@@ -33,9 +34,10 @@ from botocore.exceptions import BotoCoreError
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from . import errors
-from .clients import call
+from .clients import call, collect
 
 SERVICE = "bedrock-agentcore"
+CONTROL = "bedrock-agentcore-control"
 DEFAULT_CONTENT_TYPE = "application/json"
 DEFAULT_ACCEPT = "text/event-stream, application/json"
 CHUNK = 8192
@@ -248,26 +250,33 @@ def open_invocation(params: dict[str, Any]) -> RuntimeStream:
     return RuntimeStream(call(SERVICE, "InvokeAgentRuntime", **params))
 
 
-def sandbox_runtimes() -> list[dict[str, Any]]:
-    """The sandbox's simulated agent runtimes, as suggestions (none with the aws backend)."""
-    from django.conf import settings
+def list_runtimes(*, next_token: str | None = None, max_results: int = 20) -> dict[str, Any]:
+    """One page of the account's agent runtimes (control plane ListAgentRuntimes)."""
+    params: dict[str, Any] = {"maxResults": max_results}
+    if next_token:
+        params["nextToken"] = next_token
+    answer = call(CONTROL, "ListAgentRuntimes", **params)
+    return {"items": answer.get("agentRuntimes", []), "nextToken": answer.get("nextToken")}
 
-    if settings.DASHBOARD_BACKEND != "sandbox":
+
+def list_endpoints(runtime_arn: str, *, limit: int = 100) -> list[dict[str, Any]]:
+    """The runtime's endpoints (its qualifiers), every page up to `limit`; [] for a malformed
+    ARN."""
+    runtime_id = runtime_id_of(runtime_arn)
+    if not runtime_id:
         return []
-    from dashboard.sandbox.runtime_agent import RUNTIMES, arn_of
+    return collect(
+        CONTROL,
+        "ListAgentRuntimeEndpoints",
+        "runtimeEndpoints",
+        limit=limit,
+        agentRuntimeId=runtime_id,
+    )
 
-    from .clients import SANDBOX_REGION
 
-    region = settings.AWS_REGION or SANDBOX_REGION
-    return [
-        {
-            "arn": arn_of(runtime, region, settings.SANDBOX_ACCOUNT_ID),
-            "name": runtime.name,
-            "description": runtime.description,
-            "qualifiers": runtime.qualifiers,
-        }
-        for runtime in RUNTIMES.values()
-    ]
+def runtime_id_of(arn: str) -> str:
+    """The runtime id an agent runtime ARN ends with ("" when it is not one)."""
+    return arn.rsplit("/", 1)[-1] if _ARN.fullmatch(arn) else ""
 
 
 def runtime_name(arn: str) -> str:

@@ -1,5 +1,6 @@
 """AgentCore browser sessions (`bedrock-agentcore`): list, start, get, stop, take/release
-control, and the signed URLs of their streams.
+control, and the signed URLs of their streams; the account's browsers from the control plane
+(`bedrock-agentcore-control` ListBrowsers).
 
 `live_view_url()` presigns a session's live-view endpoint with SigV4 query authentication, as
 the AgentCore SDK's `BrowserClient.generate_live_view_url` does (service `bedrock-agentcore`,
@@ -24,15 +25,21 @@ from botocore.exceptions import BotoCoreError
 from django.conf import settings
 
 from . import errors
-from .clients import call, client
+from .clients import call, client, collect, sandbox_credentials
 
 SERVICE = "bedrock-agentcore"
+CONTROL = "bedrock-agentcore-control"
 SYSTEM_BROWSER = "aws.browser.v1"
 MAX_LIVE_VIEW_EXPIRES = 300
 STATUSES = ("READY", "TERMINATED")
 AUTOMATION_STATUSES = ("ENABLED", "DISABLED")
 
 _lock = threading.Lock()
+
+
+def list_browsers(*, limit: int = 200) -> list[dict[str, Any]]:
+    """The browsers (system and custom) to choose from, every page up to `limit`."""
+    return collect(CONTROL, "ListBrowsers", "browserSummaries", limit=limit)
 
 
 def list_sessions(
@@ -98,9 +105,7 @@ def _aws_session(profile: str, region: str) -> boto3.session.Session:
 
 def _credentials() -> ReadOnlyCredentials:
     if settings.DASHBOARD_BACKEND == "sandbox":
-        from dashboard.sandbox.sigv4 import ACCESS_KEY_ID, secret_access_key
-
-        return ReadOnlyCredentials(ACCESS_KEY_ID, secret_access_key(), None)
+        return sandbox_credentials()
     try:
         with _lock:
             found = _aws_session(settings.AWS_PROFILE, settings.AWS_REGION).get_credentials()

@@ -15,6 +15,7 @@ import boto3
 import botocore.session
 from botocore import xform_name
 from botocore.config import Config
+from botocore.credentials import ReadOnlyCredentials
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -89,15 +90,25 @@ def _core_session() -> botocore.session.Session:
     return core
 
 
+def sandbox_credentials() -> ReadOnlyCredentials:
+    """The sandbox's own credential: what its clients sign with, and what it checks on the
+    URLs it presigns (browser streams)."""
+    from dashboard.sandbox.sigv4 import ACCESS_KEY_ID, secret_access_key
+
+    return ReadOnlyCredentials(ACCESS_KEY_ID, secret_access_key(), None)
+
+
 def _build(service: str) -> Any:
     if settings.DASHBOARD_BACKEND == "sandbox":
-        from dashboard.sandbox.sigv4 import ACCESS_KEY_ID, secret_access_key
-        from dashboard.sandbox.transport import attach
+        from dashboard.sandbox.transport import add_data_path, attach
 
+        credentials = sandbox_credentials()
         session = boto3.session.Session(
-            botocore_session=_core_session(),
-            aws_access_key_id=ACCESS_KEY_ID,
-            aws_secret_access_key=secret_access_key(),
+            # The sandbox's model extras (operations AWS documents that botocore lacks) are on
+            # this session's data path, so the console sees them as it would a newer botocore.
+            botocore_session=add_data_path(_core_session()),
+            aws_access_key_id=credentials.access_key,
+            aws_secret_access_key=credentials.secret_key,
             region_name=settings.AWS_REGION or SANDBOX_REGION,
         )
         client = session.client(service, config=_config())
@@ -222,9 +233,13 @@ def pages(service: str, operation: str, **params: Any) -> Iterator[dict[str, Any
         params["nextToken"] = token
 
 
-def collect(service: str, operation: str, result_key: str, **params: Any) -> list[dict[str, Any]]:
-    """All items of a list operation, across pages."""
+def collect(
+    service: str, operation: str, result_key: str, *, limit: int | None = None, **params: Any
+) -> list[dict[str, Any]]:
+    """All items of a list operation, across pages (at most `limit` of them)."""
     items: list[dict[str, Any]] = []
     for page in pages(service, operation, **params):
         items.extend(page.get(result_key, []))
+        if limit is not None and len(items) >= limit:
+            return items[:limit]
     return items

@@ -1,8 +1,13 @@
-"""Amazon Bedrock Flows execution traces (`bedrock-agent-runtime` ListFlowExecutionEvents).
+"""Amazon Bedrock Flows: flows and their aliases from the control plane (`bedrock-agent`
+ListFlows, ListFlowAliases), a flow's executions (`bedrock-agent-runtime` ListFlowExecutions,
+GetFlowExecution) and an execution's trace (ListFlowExecutionEvents).
 
-The API lists either the flow's own events (eventType Flow: input, output, failure) or the
-nodes' (Node). `timeline()` also offers both together: one page of node events with the flow
+The trace API lists either the flow's own events (eventType Flow: input, output, failure) or
+the nodes' (Node). `timeline()` also offers both together: one page of node events with the flow
 events that fall within its time span, so a page reads as one story from input to output.
+
+Every list answers at most 10 items per API page (its output list's limit), whatever
+maxResults asks: `list_events` reads API pages until it has the page the console shows.
 """
 
 from __future__ import annotations
@@ -11,12 +16,11 @@ import datetime as dt
 import functools
 from typing import Any
 
-from django.conf import settings
-
-from .clients import call
+from .clients import call, collect
 from .model import Constraint, input_constraint
 
 SERVICE = "bedrock-agent-runtime"
+CONTROL = "bedrock-agent"
 MAX_PAGE = 1000  # the API's maxResults limit
 FLOW_KINDS = ("flowInputEvent", "flowOutputEvent", "flowFailureEvent")
 # Flow events read before the nodes' at the same instant (input) or after them (output).
@@ -83,15 +87,25 @@ def list_events(
         "flowAliasIdentifier": alias_id,
         "executionIdentifier": execution_id,
         "eventType": event_type,
-        "maxResults": max_results,
     }
-    if next_token:
-        params["nextToken"] = next_token
-    answer = call(SERVICE, "ListFlowExecutionEvents", **params)
-    return {
-        "events": [_event(e) for e in answer.get("flowExecutionEvents", [])],
-        "nextToken": answer.get("nextToken"),
-    }
+    events: list[dict[str, Any]] = []
+    token = next_token
+    seen: set[str] = set()
+    # The API answers at most 10 events a call: ask for what is still missing until the page
+    # is full, so the token returned continues right after the last event kept.
+    while True:
+        params["maxResults"] = max_results - len(events)
+        if token:
+            params["nextToken"] = token
+        answer = call(SERVICE, "ListFlowExecutionEvents", **params)
+        events.extend(
+            _event(e) for e in answer.get("flowExecutionEvents", [])[: params["maxResults"]]
+        )
+        token = answer.get("nextToken")
+        if not token or token in seen or len(events) >= max_results:
+            break
+        seen.add(token)
+    return {"events": events, "nextToken": token}
 
 
 def _all_flow_events(flow_id: str, alias_id: str, execution_id: str) -> list[dict[str, Any]]:
@@ -149,23 +163,66 @@ def timeline(
     return {"events": events, "nextToken": nodes["nextToken"], "since": until}
 
 
-# --- sandbox suggestions -----------------------------------------------------------------
+# --- flows, aliases and executions -------------------------------------------------------------
 
 
-def sandbox_executions() -> list[dict[str, Any]]:
-    """The emulator's flow executions (newest first); [] against real AWS."""
-    if settings.DASHBOARD_BACKEND != "sandbox":
-        return []
-    from dashboard.sandbox.models import FlowExecution
+def _items(key: str, answer: dict[str, Any]) -> dict[str, Any]:
+    return {"items": answer.get(key, []), "nextToken": answer.get("nextToken")}
 
-    return [
-        {
-            "flowId": e.flow_id,
-            "aliasId": e.flow_alias_id,
-            "executionId": e.execution_id,
-            "flowName": e.flow_name,
-            "summary": e.summary,
-            "startedAt": e.started_at,
-        }
-        for e in FlowExecution.objects.order_by("-started_at")[:20]
-    ]
+
+def list_flows(*, next_token: str | None = None) -> dict[str, Any]:
+    """One page of the account's flows (ListFlows, at most 10)."""
+    params: dict[str, Any] = {"maxResults": 10}
+    if next_token:
+        params["nextToken"] = next_token
+    return _items("flowSummaries", call(CONTROL, "ListFlows", **params))
+
+
+def get_flow(flow_id: str) -> dict[str, Any]:
+    return call(CONTROL, "GetFlow", flowIdentifier=flow_id)
+
+
+def list_aliases(flow_id: str, *, limit: int = 100) -> list[dict[str, Any]]:
+    """The flow's aliases (every page, up to `limit`): few per flow, offered as a choice."""
+    return collect(
+        CONTROL, "ListFlowAliases", "flowAliasSummaries", limit=limit, flowIdentifier=flow_id
+    )
+
+
+def list_executions(
+    flow_id: str, *, alias_id: str = "", next_token: str | None = None
+) -> dict[str, Any]:
+    """One page of the flow's executions, newest first (ListFlowExecutions, at most 10), each
+    with its plain ids (`flowId`, `aliasId`, `executionId`) beside the ARNs AWS returns."""
+    params: dict[str, Any] = {"flowIdentifier": flow_id, "maxResults": 10}
+    if alias_id:
+        params["flowAliasIdentifier"] = alias_id
+    if next_token:
+        params["nextToken"] = next_token
+    page = _items("flowExecutionSummaries", call(SERVICE, "ListFlowExecutions", **params))
+    page["items"] = [{**e, **_plain_ids(e)} for e in page["items"]]
+    return page
+
+
+def get_execution(flow_id: str, alias_id: str, execution_id: str) -> dict[str, Any]:
+    """The execution's status, version, start and end, and errors (GetFlowExecution)."""
+    return call(
+        SERVICE,
+        "GetFlowExecution",
+        flowIdentifier=flow_id,
+        flowAliasIdentifier=alias_id,
+        executionIdentifier=execution_id,
+    )
+
+
+def _plain_ids(summary: dict[str, Any]) -> dict[str, str]:
+    """flowId, aliasId, executionId of a summary (AWS may answer ids or ARNs)."""
+    ids = ids_from_arn(str(summary.get("executionArn") or ""))
+    flow = str(summary.get("flowIdentifier") or "")
+    alias = str(summary.get("flowAliasIdentifier") or "")
+    execution = str(summary.get("executionArn") or "")
+    return {
+        "flowId": ids.get("flow") or ids_from_arn(flow).get("flow") or flow,
+        "aliasId": ids.get("alias") or ids_from_arn(alias).get("alias") or alias,
+        "executionId": ids.get("execution") or execution,
+    }

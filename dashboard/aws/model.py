@@ -6,13 +6,16 @@ Forms validate against these before calling AWS, so a person sees the service's 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 import botocore.session
 import regex
-from botocore.model import OperationModel, ServiceModel, Shape
+from botocore.model import OperationModel, OperationNotFoundError, ServiceModel, Shape
+
+from dashboard.lib import documented
 
 REDACTED = "[redacted]"
 
@@ -28,7 +31,14 @@ def service_model(service: str) -> ServiceModel:
 
 
 def operation_model(service: str, operation: str) -> OperationModel:
-    return service_model(service).operation_model(operation)
+    """`operation` of botocore's model; one only the clients' model has (model extras on the
+    data path, e.g. the sandbox's support-case operations) comes from a client."""
+    try:
+        return service_model(service).operation_model(operation)
+    except OperationNotFoundError:
+        from .clients import client
+
+        return client(service).meta.service_model.operation_model(operation)
 
 
 def iam_action(service: str, operation: str) -> str:
@@ -102,9 +112,23 @@ def shape_constraint(name: str, shape: Shape, required: bool = False) -> Constra
 
 
 def input_constraint(service: str, operation: str, member: str) -> Constraint:
-    """The constraint on one top-level input member of `operation`."""
+    """The constraint on one input member of `operation` (a dotted path reaches into
+    structures: "viewPort.width"), with the API document's limits where they are stricter than
+    the model's (`dashboard/lib/documented.py`)."""
     shape = operation_model(service, operation).input_shape
-    return shape_constraint(member, shape.members[member], member in shape.required_members)
+    *parents, name = member.split(".")
+    for parent in parents:
+        shape = shape.members[parent]
+    found = shape_constraint(name, shape.members[name], name in shape.required_members)
+    stricter = documented.limits(service, operation, member)
+    if stricter is None:
+        return found
+    low, high = stricter
+    return dataclasses.replace(
+        found,
+        min=low if low is not None else found.min,
+        max=high if high is not None else found.max,
+    )
 
 
 def _redact_value(shape: Shape, value: Any) -> Any:

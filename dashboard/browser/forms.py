@@ -6,7 +6,7 @@ import regex
 from django import forms
 
 from dashboard.aws.browser import SERVICE, STATUSES, SYSTEM_BROWSER
-from dashboard.aws.model import operation_model, shape_constraint
+from dashboard.aws.model import input_constraint
 from dashboard.core.forms import model_field, model_validator
 
 # What the console accepts as a browser identifier or session id in its URLs: the system
@@ -27,8 +27,7 @@ def valid_session_id(value: str) -> bool:
 
 
 def _viewport_field(member: str, label: str, initial: int) -> forms.IntegerField:
-    shape = operation_model(SERVICE, "StartBrowserSession").input_shape.members["viewPort"]
-    constraint = shape_constraint(member, shape.members[member], required=True)
+    constraint = input_constraint(SERVICE, "StartBrowserSession", f"viewPort.{member}")
     return forms.IntegerField(
         label=label,
         min_value=constraint.min,
@@ -54,7 +53,7 @@ class StartForm(forms.Form):
         "sessionTimeoutSeconds",
         label="Timeout (seconds)",
         required=True,
-        help_text="The session ends by itself after this long: 1 to 28800 seconds (8 hours). "
+        help_text="The session ends by itself after this long: 60 to 28800 seconds (8 hours). "
         "900 is 15 minutes.",
     )
     width = _viewport_field("width", "Viewport width", DEFAULT_VIEWPORT[0])

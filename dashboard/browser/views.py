@@ -19,7 +19,7 @@ from dashboard.aws import browser as aws_browser
 from dashboard.aws import errors
 from dashboard.core import roles
 from dashboard.core.audit import audited
-from dashboard.core.paging import page_or_restart
+from dashboard.core.paging import listed, page_or_restart
 from dashboard.core.views import wants_fragment
 
 from . import live
@@ -54,7 +54,12 @@ def viewer_mode() -> str:
 def session_list(request: HttpRequest) -> HttpResponse:
     form = ListFilter(request.GET)
     if not form.is_valid():
-        context = {"form": form, "sessions": [], "browser_id": aws_browser.SYSTEM_BROWSER}
+        context = {
+            "form": form,
+            "sessions": [],
+            "browser_id": aws_browser.SYSTEM_BROWSER,
+            **_choices(),
+        }
         return render(request, "browser/list.html", context, status=400)
     browser_id = form.cleaned_data["browser"]
     status = form.cleaned_data["status"]
@@ -79,7 +84,14 @@ def session_list(request: HttpRequest) -> HttpResponse:
         return render(
             request, "browser/list.html#results", context, status=400 if page_error else 200
         )
+    context.update(_choices())
     return render(request, "browser/list.html", context, status=400 if page_error else 200)
+
+
+def _choices() -> dict[str, Any]:
+    """The account's browsers (control plane), offered for the identifier field."""
+    found, problem = listed(lambda _: aws_browser.list_browsers(), empty=[])
+    return {"browsers": found, "browsers_problem": problem}
 
 
 @require_http_methods(["GET", "POST"])

@@ -27,6 +27,7 @@ from django.utils.html import format_html
 from dashboard import streams
 
 KIND = "chat"
+RECOVERED = "stream.recovered"  # the reply as the agent recorded it (after its relay died)
 
 
 def stream_key(space_id: str, chat_id: str) -> str:
@@ -99,7 +100,7 @@ class Exchange:
     asked_by: str = ""
     asked_at: dt.datetime | None = None
     response_id: str = ""
-    # sending | working | replying | done | failed | broken | pending
+    # sending | working | replying | recovering | done | failed | broken | pending
     state: str = "sending"
     blocks: list[Block] = field(default_factory=list)  # every block, by order of start
     summary: str = ""
@@ -337,6 +338,30 @@ def apply(exchange: Exchange, event: streams.Event) -> Any:
             "code": str(data.get("errorCode") or "ResponseFailed"),
             "message": str(data.get("errorMessage") or "The agent could not complete the reply."),
         }
+    elif kind == streams.RELAY_LOST:
+        if not exchange.over:
+            exchange.state = "recovering"
+            exchange.error = {"code": "", "message": str(data.get("message") or "")}
+    elif kind == RECOVERED:
+        exchange.state = _STATES.get(str(data.get("state") or ""), "done")
+        exchange.blocks = []
+        for block in _blocks_from(data.get("blocks")):
+            exchange.add(block)
+        exchange.summary = str(data.get("summary") or "")
+        exchange.usage = data.get("usage") or {}
+        error = data.get("error") or {}
+        exchange.error = (
+            {"code": str(error.get("errorCode") or ""), "message": str(error.get("errorMessage"))}
+            if isinstance(error, dict) and error
+            else {}
+        )
+        if exchange.state in ("broken", "pending"):
+            exchange.state = "broken"
+            exchange.error = {
+                "code": "Interrupted",
+                "message": "The reply broke off before the agent finished.",
+            }
+        return exchange
     elif kind == streams.END:
         if exchange.state not in ("done", "failed"):
             exchange.state = "broken"
@@ -445,8 +470,12 @@ def render(key: str, run: str, events: list[streams.Event], state: dict[str, Any
             parts.append(_partial("block-body", x=exchange, b=result, oob=True))
         elif kind == "summary":
             parts.append(_partial("summary", x=exchange, oob=True))
+        elif kind == RECOVERED:
+            # The reply as the agent recorded it replaces what streamed before the relay died.
+            parts.append(_partial("exchange", x=exchange, oob=True))
+            continue
         status_changed = status_changed or before != exchange.state
-        if exchange.over and before != exchange.state:
+        if (exchange.over or exchange.state == "recovering") and before != exchange.state:
             parts.append(_partial("end", x=exchange, oob=True))
     flush()
     if status_changed:
@@ -454,10 +483,57 @@ def render(key: str, run: str, events: list[streams.Event], state: dict[str, Any
     return parts
 
 
+def recover(
+    key: str, run: str, events: list[streams.Event]
+) -> list[tuple[str, dict[str, Any]]] | None:
+    """The reply of a run whose relay died, as the agent recorded it in the chat's journal
+    (None while it is still in progress). Blocking: runs in the AWS thread pool."""
+    from dashboard.aws import chat as aws_chat
+
+    space_id, chat_id = ids_of(key)
+    records = aws_chat.history(space_id, chat_id, max_records=RECOVER_RECORDS)["records"]
+    response_id = next(
+        (
+            str(e["data"].get("responseId") or "")
+            for e in events
+            if e["type"] == "responseCreated" and isinstance(e.get("data"), dict)
+        ),
+        "",
+    )
+    if not response_id:  # the relay died before the agent answered: find the message
+        start = next((e["data"] for e in events if e["type"] == streams.START), {})
+        asked = str(start.get("content") or "")
+        sent = [
+            r
+            for r in records
+            if r.get("recordType") == "CHAT_MESSAGE"
+            and str((r.get("content") or {}).get("text") or "") == asked
+        ]
+        response_id = str((sent[-1].get("content") or {}).get("responseId") or "") if sent else ""
+    reply = next(
+        (
+            r
+            for r in reversed(records)
+            if r.get("recordType") == "CHAT_RESPONSE"
+            and (r.get("content") or {}).get("responseId") == response_id
+        ),
+        None,
+    )
+    if not response_id or reply is None:
+        return None
+    content = dict(reply.get("content") or {})
+    if content.get("state") == "IN_PROGRESS":
+        return None
+    return [(RECOVERED, content)]
+
+
+RECOVER_RECORDS = 20  # the newest journal records a recovery reads (the reply is among them)
+
 streams.register(
     KIND,
     render=render,
     coalesce={"contentBlockDelta"},
     quiet={"heartbeat"},
     dom=lambda run: f"x-{run}-",
+    recover=recover,
 )

@@ -36,8 +36,8 @@ bounded (`Outbox`).
 
 from __future__ import annotations
 
-from .broker import apublish, broker, publish
+from .broker import apublish, get_broker, publish
 from .hub import Hub, Subscriber, hub
 from .outbox import Outbox
 
-__all__ = ["Hub", "Outbox", "Subscriber", "apublish", "broker", "hub", "publish"]
+__all__ = ["Hub", "Outbox", "Subscriber", "apublish", "get_broker", "hub", "publish"]

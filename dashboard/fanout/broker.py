@@ -136,6 +136,7 @@ class _Reader:
                 # timeout applies to it.
                 socket_timeout=None,
                 health_check_interval=30,
+                client_name=f"console-fanout-{ORIGIN}",  # to be told apart in CLIENT LIST
             )
         return self._client
 
@@ -233,7 +234,7 @@ _config: tuple[str, str] | None = None
 _lock = threading.Lock()
 
 
-def broker() -> MemoryBroker:
+def get_broker() -> MemoryBroker:
     """The process's broker: Redis when REDIS_URL is set, else in-memory."""
     global _broker, _config
     url = str(getattr(settings, "REDIS_URL", "") or "")
@@ -247,11 +248,11 @@ def broker() -> MemoryBroker:
 
 def publish(topic: str, message: Message) -> None:
     """Send `message` to every subscriber of `topic`, in every process (from any thread)."""
-    broker().publish(topic, message)
+    get_broker().publish(topic, message)
 
 
 async def apublish(topic: str, message: Message) -> None:
     """`publish` from async code."""
     if _running_loop() is None:  # pragma: no cover - misuse
         raise RuntimeError("apublish needs a running event loop")
-    await broker().apublish(topic, message)
+    await get_broker().apublish(topic, message)

@@ -41,9 +41,9 @@ class Hub:
         first = not subscribers
         subscribers.add(subscriber)
         if first:
-            from .broker import broker
+            from .broker import get_broker
 
-            await broker().subscribe(self, topic)
+            await get_broker().subscribe(self, topic)
 
     async def unsubscribe(self, topic: str, subscriber: Subscriber) -> None:
         subscribers = self.topics.get(topic)
@@ -52,9 +52,9 @@ class Hub:
         subscribers.discard(subscriber)
         if not subscribers:
             del self.topics[topic]
-            from .broker import broker
+            from .broker import get_broker
 
-            await broker().unsubscribe(self, topic)
+            await get_broker().unsubscribe(self, topic)
 
     def subscriber_count(self, topic: str) -> int:
         return len(self.topics.get(topic, ()))

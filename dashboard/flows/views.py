@@ -1,6 +1,7 @@
-"""Bedrock Flows execution traces: choose an execution (ids or ARNs; the sandbox's executions
-and the ones opened lately are offered), then read its timeline, filtered to Node or Flow events
-or both together, paged by the API's maxResults (up to 1,000) and nextToken."""
+"""Bedrock Flows execution traces: choose a flow (the account's flows, ListFlows, paged), then
+one of its executions (ListFlowExecutions, newest first, by alias), or type ids or ARNs; then
+read the execution's status (GetFlowExecution) and its timeline, filtered to Node or Flow
+events or both together, paged by the API's nextToken."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from dashboard.agentcore.recent import recent, remember
 from dashboard.aws import errors
 from dashboard.aws import flows as flows_api
 from dashboard.core.middleware import alert_response
+from dashboard.core.paging import listed
 from dashboard.core.views import wants_fragment
 
 from .forms import DEFAULT_PAGE, PAGE_SIZES, TYPES, ExecutionForm
@@ -35,11 +37,30 @@ def _trace_url(flow_id: str, alias_id: str, execution_id: str, **query: str) -> 
     return f"{url}?{urlencode(query)}" if query else url
 
 
+def _flow_url(flow_id: str, **query: str) -> str:
+    try:
+        url = reverse("flows:flow", args=[flow_id])
+    except NoReverseMatch:
+        return ""
+    query = {k: v for k, v in query.items() if v}
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def _bad_id(request: HttpRequest, ids: dict[str, str]) -> HttpResponse | None:
+    """A page saying which id AWS would refuse, or None when all are well formed."""
+    for kind, value in ids.items():
+        problems = flows_api.id_problems(kind, value)
+        if problems:
+            message = f"“{value[:200]}” is not a valid {kind} id: {' '.join(problems)}"
+            if getattr(request, "htmx", False):
+                return alert_response(request, "Invalid address", message, status=404)
+            return render(request, "flows/bad_id.html", {"message": message}, status=404)
+    return None
+
+
 def _choose_context(request: HttpRequest, form: ExecutionForm) -> dict[str, Any]:
-    suggestions = [
-        {**e, "url": _trace_url(e["flowId"], e["aliasId"], e["executionId"])}
-        for e in flows_api.sandbox_executions()
-    ]
+    token = request.GET.get("next") or None
+    page, problem = listed(lambda t: flows_api.list_flows(next_token=t), token)
     opened = [
         {
             **e,
@@ -47,15 +68,23 @@ def _choose_context(request: HttpRequest, form: ExecutionForm) -> dict[str, Any]
         }
         for e in recent(request, RECENT)
     ]
+    base = reverse("flows:choose")
     return {
         "form": form,
-        "suggestions": suggestions,
+        "flows": [{**f, "url": _flow_url(str(f.get("id", "")))} for f in page["items"]],
+        "flows_problem": problem,
+        "flows_more": f"{base}?{urlencode({'next': page['nextToken']})}"
+        if page["nextToken"]
+        else "",
+        "flows_paged": bool(token),
+        "page_url": base,
         "recent": [e for e in opened if e["url"]],
         "crumbs": [{"label": "AgentCore", "url": reverse("agentcore:index")}],
     }
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def choose(request: HttpRequest) -> HttpResponse:
     if any(key in request.GET for key in ("flow", "alias", "execution")):
         form = ExecutionForm(request.GET)
@@ -63,7 +92,68 @@ def choose(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             return redirect("flows:trace", data["flow"], data["alias"], data["execution"])
         return render(request, "flows/choose.html", _choose_context(request, form), status=400)
-    return render(request, "flows/choose.html", _choose_context(request, ExecutionForm()))
+    context = _choose_context(request, ExecutionForm())
+    if request.GET.get("next") and wants_fragment(request):
+        return render(request, "flows/choose.html#flows", context)
+    return render(request, "flows/choose.html", context)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def flow(request: HttpRequest, flow_id: str) -> HttpResponse:
+    """A flow's executions, newest first (ListFlowExecutions, 10 a page), narrowed to one of
+    its aliases (ListFlowAliases) by ?alias=."""
+    bad = _bad_id(request, {"flow": flow_id})
+    if bad is not None:
+        return bad
+    alias_id = request.GET.get("alias") or ""
+    if alias_id and flows_api.id_problems("alias", alias_id):
+        alias_id = ""  # a mangled filter is dropped, not sent
+    token = request.GET.get("next") or None
+    try:
+        details = flows_api.get_flow(flow_id)
+    except errors.NotFound as exc:
+        context = _choose_context(request, ExecutionForm(initial={"flow": flow_id}))
+        context["not_found"] = exc.message
+        return render(request, "flows/choose.html", context, status=404)
+    except errors.AwsError as exc:
+        details = {"id": flow_id, "problem": exc.message}
+    aliases, aliases_problem = listed(lambda _: flows_api.list_aliases(flow_id), empty=[])
+    try:
+        page = flows_api.list_executions(flow_id, alias_id=alias_id, next_token=token)
+        page_problem = ""
+    except errors.ValidationFailed as exc:
+        if not token:
+            raise
+        page, page_problem = (
+            {"items": [], "nextToken": None},
+            (f"This page link is no longer valid ({exc.message})."),
+        )
+    executions = [
+        {**e, "url": _trace_url(e["flowId"], e["aliasId"], e["executionId"])} for e in page["items"]
+    ]
+    context = {
+        "flow_id": flow_id,
+        "flow": details,
+        "alias_id": alias_id,
+        "aliases": [{**a, "url": _flow_url(flow_id, alias=str(a.get("id", "")))} for a in aliases],
+        "aliases_problem": aliases_problem,
+        "all_url": _flow_url(flow_id),
+        "executions": executions,
+        "page_problem": page_problem,
+        "more_url": _flow_url(flow_id, alias=alias_id, next=page["nextToken"] or "")
+        if page["nextToken"]
+        else "",
+        "first_url": _flow_url(flow_id, alias=alias_id),
+        "paged": bool(token),
+        "crumbs": [
+            {"label": "AgentCore", "url": reverse("agentcore:index")},
+            {"label": "Flow traces", "url": reverse("flows:choose")},
+        ],
+    }
+    if token and wants_fragment(request):
+        return render(request, "flows/flow.html#executions", context)
+    return render(request, "flows/flow.html", context)
 
 
 def _query(request: HttpRequest) -> dict[str, Any]:
@@ -104,14 +194,9 @@ def _origin(request: HttpRequest) -> dt.datetime | None:
 @require_GET
 @vary_on_headers("HX-Request")
 def trace(request: HttpRequest, flow_id: str, alias_id: str, execution_id: str) -> HttpResponse:
-    ids = {"flow": flow_id, "alias": alias_id, "execution": execution_id}
-    for kind, value in ids.items():
-        problems = flows_api.id_problems(kind, value)
-        if problems:
-            message = f"“{value[:200]}” is not a valid {kind} id: {' '.join(problems)}"
-            if getattr(request, "htmx", False):
-                return alert_response(request, "Invalid address", message, status=404)
-            return render(request, "flows/bad_id.html", {"message": message}, status=404)
+    bad = _bad_id(request, {"flow": flow_id, "alias": alias_id, "execution": execution_id})
+    if bad is not None:
+        return bad
     query = _query(request)
     try:
         if query["type"] == "All":
@@ -142,6 +227,11 @@ def trace(request: HttpRequest, flow_id: str, alias_id: str, execution_id: str) 
         context["not_found"] = exc.message
         return render(request, "flows/choose.html", context, status=404)
     remember(request, RECENT, {"flowId": flow_id, "aliasId": alias_id, "executionId": execution_id})
+    execution, execution_problem = (
+        listed(lambda _: flows_api.get_execution(flow_id, alias_id, execution_id), empty={})
+        if not query["next"]
+        else ({}, "")
+    )
     summary = summarize(page["events"])
     origin = _origin(request) or summary["first"]
     next_token = page.get("nextToken")
@@ -181,9 +271,13 @@ def trace(request: HttpRequest, flow_id: str, alias_id: str, execution_id: str) 
         "first_url": _trace_url(
             flow_id, alias_id, execution_id, type=query["type"], max=str(query["max"])
         ),
+        "execution": execution,
+        "execution_problem": execution_problem,
+        "flow_url": _flow_url(flow_id, alias=alias_id),
         "crumbs": [
             {"label": "AgentCore", "url": reverse("agentcore:index")},
             {"label": "Flow traces", "url": reverse("flows:choose")},
+            {"label": flow_id, "url": _flow_url(flow_id), "mono": "1"},
         ],
     }
     if query["next"] and wants_fragment(request):

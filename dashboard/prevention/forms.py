@@ -3,7 +3,7 @@
 Every change carries what the person saw (version and status, or for triggers, which have no
 version, the status and last update), so the views can refuse to overwrite a change made
 meanwhile. Fields carry the botocore model's constraints; schedule expressions are checked
-by EventBridge's rules (`schedule.py`) before anything is sent.
+by EventBridge's rules (`dashboard/lib/schedule.py`) before anything is sent.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from django import forms
 
 from dashboard.aws.model import input_constraint
 from dashboard.core.forms import LfCharField, model_validator, read_json
-
-from . import schedule
+from dashboard.lib import schedule
 
 SERVICE = "devops-agent"
 

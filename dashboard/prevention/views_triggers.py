@@ -22,8 +22,9 @@ from dashboard.aws import prevention as aws_prevention
 from dashboard.core import roles
 from dashboard.core.audit import audited
 from dashboard.core.views import wants_fragment
+from dashboard.lib import schedule
 
-from . import live, schedule
+from . import live
 from .common import field_errors, require_id, space_or_id
 from .forms import SERVICE, TriggerDeleteForm, TriggerForm, TriggerStatusForm
 

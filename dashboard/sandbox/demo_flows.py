@@ -9,6 +9,9 @@ LookupRunbook (knowledge base) → TriageAgent → FlowOutputNode. The execution
 - a prompt-injection attempt the guardrail blocks (through the test alias);
 - a batch of 60 alerts through an iterator (a long trace, for paging);
 - one still running: its later events appear as wall-clock time passes.
+
+The flow itself and its aliases (production and the test alias) are what the control plane
+(`bedrock-agent`) lists.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import json
 import uuid
 from typing import Any
 
-from .models import FlowExecution, FlowExecutionEvent
+from .models import Flow, FlowAlias, FlowExecution, FlowExecutionEvent
 from .ops.flows import event_type_of
 
 FLOW_ID = "TRIAGEFL01"
@@ -744,9 +747,42 @@ def _running(start: dt.datetime) -> tuple[FlowExecution, Trace]:
     return execution, trace
 
 
+def seed_flow(now: dt.datetime) -> int:
+    """The demo flow and its aliases (each added when missing): how many were added."""
+    flow, made = Flow.objects.get_or_create(
+        flow_id=FLOW_ID,
+        defaults={
+            "name": FLOW_NAME,
+            "description": "Classifies an alert, pages on call for critical ones, and has the "
+            "ops agent triage it.",
+            "created_at": now - dt.timedelta(days=30),
+            "updated_at": now - dt.timedelta(days=3),
+        },
+    )
+    added = int(made)
+    for alias_id, name, description, version, age in (
+        (TEST_ALIAS, "AgentsTestAlias", "Test alias: the working draft.", "DRAFT", 30),
+        (PROD_ALIAS, "production", "Production traffic.", "3", 3),
+    ):
+        _, made = FlowAlias.objects.get_or_create(
+            flow=flow,
+            alias_id=alias_id,
+            defaults={
+                "name": name,
+                "description": description,
+                "flow_version": version,
+                "created_at": now - dt.timedelta(days=age),
+                "updated_at": now - dt.timedelta(days=min(age, 3)),
+            },
+        )
+        added += made
+    return added
+
+
 def seed_flows(now: dt.datetime) -> dict[str, int]:
-    """The demo executions (skipping those that exist): counts of executions and events."""
-    counts = {"executions": 0, "events": 0}
+    """The demo flow, its aliases and executions (skipping those that exist): counts of
+    flows and aliases added, executions and events."""
+    counts = {"flows": seed_flow(now), "executions": 0, "events": 0}
     for build, ago in (
         (_critical, dt.timedelta(hours=2)),
         (_failing, dt.timedelta(hours=5)),

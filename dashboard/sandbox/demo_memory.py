@@ -27,9 +27,9 @@ from .models import (
 TRIAGE_MEMORY = "DevOpsTriageMemory-K7m2Q9x4Lp"
 SUPPORT_MEMORY = "SupportAssistantMemory-a1B2c3D4e5"
 
-FACTS = "semanticFacts-Xb3kP9"
-PREFERENCES = "userPreferences-Qm7tZ2"
-SUMMARIES = "sessionSummaries-Lw4nR8"
+FACTS = "semanticFacts-Xb3kP9Lq2w"
+PREFERENCES = "userPreferences-Qm7tZ2Hd8r"
+SUMMARIES = "sessionSummaries-Lw4nR8Vc5j"
 
 MINUTE = dt.timedelta(minutes=1)
 HOUR = dt.timedelta(hours=1)
@@ -591,15 +591,25 @@ SUPPORT_RECORDS: list[tuple[str, str, str, dict[str, str], dt.timedelta]] = [
 ]
 
 STRATEGIES = [
-    {"strategyId": FACTS, "type": "SEMANTIC", "namespaces": ["/facts/{actorId}"]},
+    {
+        "strategyId": FACTS,
+        "name": "Facts",
+        "type": "SEMANTIC",
+        "description": "Facts about services, systems and people, per actor.",
+        "namespaces": ["/facts/{actorId}"],
+    },
     {
         "strategyId": PREFERENCES,
+        "name": "Preferences",
         "type": "USER_PREFERENCE",
+        "description": "How each actor likes to work and be told things.",
         "namespaces": ["/preferences/{actorId}"],
     },
     {
         "strategyId": SUMMARIES,
+        "name": "SessionSummaries",
         "type": "SUMMARIZATION",
+        "description": "A summary of each session.",
         "namespaces": ["/summaries/{actorId}/{sessionId}"],
     },
 ]
@@ -672,7 +682,7 @@ def seed_memories(now: dt.datetime) -> dict[str, int]:
     plan = [
         (
             TRIAGE_MEMORY,
-            "DevOps triage assistant",
+            "DevOpsTriageAssistant",
             "The on-call assistant's memory: "
             "incident conversations, facts about services and people, preferences, summaries.",
             TRIAGE_CONVERSATIONS,
@@ -681,7 +691,7 @@ def seed_memories(now: dt.datetime) -> dict[str, int]:
         ),
         (
             SUPPORT_MEMORY,
-            "Customer support assistant",
+            "CustomerSupportAssistant",
             "Storefront support chats.",
             SUPPORT_CONVERSATIONS,
             SUPPORT_RECORDS,
@@ -697,6 +707,7 @@ def seed_memories(now: dt.datetime) -> dict[str, int]:
             description=description,
             strategies=STRATEGIES,
             created_at=now - age,
+            updated_at=now - age + HOUR,
         )
         counts["memories"] += 1
         for conversation in conversations:

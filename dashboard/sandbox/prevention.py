@@ -31,7 +31,7 @@ from typing import Any
 
 from django.db.models import Exists, Q
 
-from dashboard.prevention import schedule as schedules
+from dashboard.lib import schedule as schedules
 
 from .models import AgentSpace, BacklogTask, Goal, Recommendation, Trigger
 from .prevention_specs import draft, revise

@@ -18,6 +18,7 @@ same session gets the same reply.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Iterator
@@ -34,8 +35,19 @@ class Runtime:
     runtime_id: str
     name: str
     description: str
-    qualifiers: tuple[str, ...] = ("DEFAULT",)
+    # Its endpoints (qualifiers) and the version each serves; the last version is the newest.
+    endpoints: tuple[tuple[str, str], ...] = (("DEFAULT", "1"),)
     streams: bool = True
+    created: dt.datetime = dt.datetime(2026, 1, 12, 9, 30, tzinfo=dt.UTC)
+    updated: dt.datetime = dt.datetime(2026, 3, 2, 16, 5, tzinfo=dt.UTC)
+
+    @property
+    def qualifiers(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.endpoints)
+
+    @property
+    def version(self) -> str:
+        return max((version for _, version in self.endpoints), key=int)
 
 
 RUNTIMES = {
@@ -45,13 +57,15 @@ RUNTIMES = {
             "sre_assistant-Sbx7Qm2LpA",
             "sre_assistant",
             "On-call assistant: triage steps for what you describe. Streams its reply.",
-            ("DEFAULT", "prod"),
+            (("DEFAULT", "3"), ("prod", "2")),
         ),
         Runtime(
             "payload_echo-Sbx4Hk9TzB",
             "payload_echo",
             "Answers with the payload it received, as JSON: for checking what you send.",
             streams=False,
+            created=dt.datetime(2026, 2, 20, 11, 0, tzinfo=dt.UTC),
+            updated=dt.datetime(2026, 2, 20, 11, 0, tzinfo=dt.UTC),
         ),
     )
 }

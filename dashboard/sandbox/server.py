@@ -6,6 +6,11 @@ or boto3 with `endpoint_url=` and `Config(inject_host_prefix=False)` see the sam
 
 One endpoint serves several APIs, so the service is read from what every SDK sends anyway:
 the SigV4 `Authorization` header's credential scope (`.../us-east-1/aidevops/aws4_request`).
+Some APIs share a signing name (`bedrock-agentcore` and its control plane sign as
+`bedrock-agentcore`; `bedrock-agent` and `bedrock-agent-runtime` as `bedrock`): among those the
+request's method and path pick the one whose model has a matching operation, preferring one the
+sandbox implements. Amazon Connect's participant API is not signed (it carries a bearer token in
+`X-Amz-Bearer`), so an unsigned request with that header goes to `connectparticipant`.
 STS `GetCallerIdentity` is answered too, because the console asks STS for its account id
 when `DASHBOARD_BACKEND=aws` points `AWS_ENDPOINT_URL` here.
 
@@ -21,7 +26,7 @@ import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 from xml.sax.saxutils import escape
 
 import regex
@@ -41,17 +46,38 @@ _SCOPE = regex.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_re
 
 
 @functools.cache
-def signing_names() -> dict[str, str]:
-    """SigV4 signing name -> botocore service name, read from the service models."""
-    names: dict[str, str] = {}
+def signing_names() -> dict[str, tuple[str, ...]]:
+    """SigV4 signing name -> the botocore services signed with it, read from the models."""
+    names: dict[str, tuple[str, ...]] = {}
     for service in wire.SERVICES:
         model = wire.service_model(service)
-        names[model.metadata.get("signingName") or model.endpoint_prefix] = service
-    names["sts"] = "sts"
+        name = model.metadata.get("signingName") or model.endpoint_prefix
+        names[name] = (*names.get(name, ()), service)
+    names["sts"] = ("sts",)
     return names
 
 
-def service_for(headers: dict[str, str]) -> tuple[str, str]:
+def _pick(services: tuple[str, ...], method: str, path: str) -> str:
+    """The one of `services` whose model routes `method path` (an implemented one first)."""
+    if len(services) == 1:
+        return services[0]
+    parts = urlsplit(path)
+    query: dict[str, list[str]] = {}
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        query.setdefault(key, []).append(value)
+    routed = []
+    for service in services:
+        try:
+            op, _ = wire.route(service, method.upper(), parts.path or "/", query)
+        except wire.SandboxError:
+            continue
+        if wire.handles(service, op.name):
+            return service
+        routed.append(service)
+    return (routed or services)[0]
+
+
+def service_for(headers: dict[str, str], method: str = "GET", path: str = "/") -> tuple[str, str]:
     """(service, region) for a request, from its Authorization header's credential scope.
 
     Raises `wire.SandboxError` when the request is unsigned or signed for another service.
@@ -59,6 +85,8 @@ def service_for(headers: dict[str, str]) -> tuple[str, str]:
     auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
     found = _SCOPE.search(auth)
     if not found:
+        if any(k.lower() == "x-amz-bearer" for k in headers):
+            return "connectparticipant", "us-east-1"
         raise wire.SandboxError(
             "MissingAuthenticationTokenException",
             "The sandbox server picks the API from the SigV4 Authorization header's credential "
@@ -66,14 +94,14 @@ def service_for(headers: dict[str, str]) -> tuple[str, str]:
             "AWS SDK or the AWS CLI.",
         )
     region, signing_name = found.group(1), found.group(2)
-    service = signing_names().get(signing_name)
-    if service is None:
+    services = signing_names().get(signing_name)
+    if services is None:
         raise wire.SandboxError(
             "UnknownServiceException",
             f"The sandbox server does not emulate the service signed as {signing_name!r}; it "
             f"serves {', '.join(sorted(signing_names()))}.",
         )
-    return service, region
+    return _pick(services, method, path), region
 
 
 # --- STS (query protocol) --------------------------------------------------------------------
@@ -142,7 +170,7 @@ def _json_error(status: int, code: str, message: str) -> wire.Response:
 def answer(method: str, path: str, headers: dict[str, str], body: bytes) -> wire.Response:
     """The response to one HTTP request, whatever it is (never raises)."""
     try:
-        service, _ = service_for(headers)
+        service, _ = service_for(headers, method, path)
     except wire.SandboxError as error:
         status = 403 if error.code == "MissingAuthenticationTokenException" else 400
         return _json_error(status, error.code, error.message)

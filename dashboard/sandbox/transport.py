@@ -1,7 +1,8 @@
 """Attach the sandbox to a boto3 client at botocore's `before-send` event.
 
 botocore has already serialized and signed the request; the sandbox answers with the bytes AWS
-would send, and botocore parses them exactly as it parses AWS's own answers.
+would send, and botocore parses them exactly as it parses AWS's own answers. `add_data_path`
+gives a botocore session the sandbox's model extras (see `extras.py`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from typing import Any
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HeadersDict
 
 from . import wire
+from .extras import add_data_path
+
+__all__ = ["add_data_path", "attach"]
 
 
 class _RawStream:

@@ -4,7 +4,9 @@ Requests are routed by HTTP method and each operation's `requestUri`; input memb
 from their locations (uri, querystring, header, body) and checked against the model's
 constraints; results are written by the output shape (header and status-code members, JSON
 body, timestamps in the shape's format, event streams) and errors as AWS writes them
-(`x-amzn-errortype` header, JSON `message`, the error shape's HTTP status).
+(`x-amzn-errortype` header, the error shape's HTTP status, a JSON body with the members that
+service's error shape has: `message` or `Message`, field lists by `path` or `name`, a `reason`
+where one is required).
 """
 
 from __future__ import annotations
@@ -20,18 +22,28 @@ from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-import botocore.session
 import regex
 from botocore.model import OperationModel, ServiceModel, Shape
 from botocore.utils import parse_timestamp
 from django.conf import settings
 from django.db import transaction
 
-from . import eventstream, faults
+from dashboard.lib import documented
+
+from . import eventstream, extras, faults
 
 logger = logging.getLogger(__name__)
 
-SERVICES = ("devops-agent", "bedrock-agentcore", "bedrock-agent-runtime")
+# The APIs the sandbox emulates: data planes and the control planes the console lists from,
+# and Amazon Connect's participant API (a support case's chat).
+SERVICES = (
+    "devops-agent",
+    "bedrock-agentcore",
+    "bedrock-agentcore-control",
+    "bedrock-agent",
+    "bedrock-agent-runtime",
+    "connectparticipant",
+)
 
 
 class SandboxError(Exception):
@@ -74,6 +86,13 @@ def operation(service: str, name: str) -> Callable[[Handler], Handler]:
     return register
 
 
+def handles(service: str, name: str) -> bool:
+    """Whether the sandbox implements `service`'s operation `name`."""
+    from . import ops  # noqa: F401 - registers the handlers
+
+    return (service, name) in _handlers
+
+
 @dataclass
 class Response:
     status: int
@@ -86,7 +105,20 @@ class Response:
 
 @functools.cache
 def service_model(service: str) -> ServiceModel:
-    return botocore.session.get_session().get_service_model(service)
+    """The model the sandbox answers by: botocore's, with the sandbox's model extras merged."""
+    return extras.session().get_service_model(service)
+
+
+def implemented() -> list[tuple[str, str]]:
+    """(service, operation) of every operation the sandbox answers, in model order."""
+    from . import ops  # noqa: F401 - registers the handlers
+
+    return [
+        (service, name)
+        for service in SERVICES
+        for name in service_model(service).operation_names
+        if (service, name) in _handlers
+    ]
 
 
 @dataclass(frozen=True)
@@ -357,6 +389,24 @@ def validate(shape: Shape, value: Any, path: str, problems: list[dict[str, str]]
             validate(shape.value, item, f"{path}[{key}]", problems)
 
 
+def documented_limits(
+    service: str, operation: str, params: dict[str, Any], problems: list[dict[str, str]]
+) -> None:
+    """Where the API document is stricter than the model, the service holds to the document
+    (`dashboard/lib/documented.py`)."""
+    for path in documented.paths(service, operation):
+        value: Any = params
+        for name in path.split("."):
+            value = value.get(name) if isinstance(value, dict) else None
+        if not isinstance(value, int) or isinstance(value, bool):
+            continue
+        low, high = documented.limits(service, operation, path) or (None, None)
+        if low is not None and value < low:
+            problems.append({"path": path, "message": f"Value must be at least {low}"})
+        if high is not None and value > high:
+            problems.append({"path": path, "message": f"Value must be at most {high}"})
+
+
 def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
@@ -475,9 +525,38 @@ def _encoded(chunks: Iterable[bytes | str]) -> Iterator[bytes]:
             close()
 
 
+def _error_body(shape: Shape | None, error: SandboxError) -> dict[str, Any]:
+    """The error's JSON body as its shape in this service's model has it: the message under
+    the shape's own name (`message`, or `Message` in Amazon Connect's APIs), field lists with
+    the member names this service uses (`path` or `name`), a required `reason` filled in, and
+    nothing the shape does not have."""
+    if shape is None:
+        return {"message": error.message, **error.members}
+    key = "Message" if "Message" in shape.members and "message" not in shape.members else "message"
+    body: dict[str, Any] = {key: error.message}
+    for name, value in error.members.items():
+        if name not in shape.members or value is None:
+            continue
+        if name == "fieldList" and isinstance(value, list):
+            field = shape.members[name].member
+            label = "path" if "path" in field.members else "name"
+            value = [
+                {label: item.get("path") or item.get("name") or "", "message": item["message"]}
+                for item in value
+            ]
+        body[name] = value
+    reason = shape.members.get("reason")
+    if reason is not None and "reason" in shape.required_members and "reason" not in body:
+        choices = reason.metadata.get("enum") or ["FieldValidationFailed"]
+        wanted = "FieldValidationFailed" if "fieldList" in body else "CannotParse"
+        body["reason"] = wanted if wanted in choices else choices[0]
+    return body
+
+
 def error_response(service: str, error: SandboxError) -> Response:
     model = service_model(service)
     status = 400
+    shape = None
     if error.code in model.shape_names:
         shape = model.shape_for(error.code)
         status = int(shape.metadata.get("error", {}).get("httpStatusCode", 400))
@@ -485,7 +564,7 @@ def error_response(service: str, error: SandboxError) -> Response:
             status = int(shape.metadata.get("error", {}).get("httpStatusCode", 500))
     elif error.code in ("UnknownOperationException", "NotImplemented"):
         status = 501 if error.code == "NotImplemented" else 404
-    body = {"message": error.message, **error.members}
+    body = _error_body(shape, error)
     return Response(
         status,
         {
@@ -543,6 +622,7 @@ def dispatch(
         problems: list[dict[str, str]] = []
         if op.input_shape is not None:
             validate(op.input_shape, params, "", problems)
+            documented_limits(service, op.name, params, problems)
         if problems:
             first = problems[0]
             raise SandboxError(

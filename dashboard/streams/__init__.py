@@ -13,30 +13,39 @@ What it guarantees
   `PoolFull` at once: tell the person, do not queue them behind minutes-long streams.
 - **One relay per stream, not per viewer.** A *key* ("chat:<space>:<chat>") names what viewers
   watch; it has at most one *run* (one stream) at a time across all processes (a lock in the
-  cache; `AlreadyStreaming` otherwise). The relay publishes to the key's channel-layer group;
-  viewers join the group, however many there are and in whichever process.
+  log; `AlreadyStreaming` otherwise).
+- **Cost per batch, not per viewer.** Each batch is rendered once into a frame (compact text
+  frames for streamed text, see frames.py), logged and published once (dashboard.fanout: one
+  Redis PUBLISH, pipelined with the log append, whatever the number of viewers); every process
+  with viewers hands the same frame to each of its sockets.
 - **Numbered, logged, replayable.** Every event gets a dense sequence number per run (`seq`
   1, 2, ...; the source's own sequence numbers, if any, stay in its data) and is written to the
-  replay log in the Django cache (Redis when REDIS_URL is set: every daphne process reads it)
-  *before* it is published. A tab that opens mid-stream gets what streamed so far, then the
-  rest; a tab that reconnects says the last (run, seq) it has and gets exactly what it missed,
-  without duplicates. Finished runs stay readable for `STREAM_LOG_TTL` (900 s); a key keeps
-  its last 10 runs.
-- **Nothing lost when the channel layer drops a message.** Layers drop messages for a socket
-  whose channel is full (`CHANNEL_CAPACITY`), silently. A viewer refills a gap from the log on
-  the next batch; batches say whether they end the run and beats say the last seq published,
-  and a viewer that has heard nothing for 1.5 heartbeat periods while a run it follows is not
-  over reads the log itself, so even a dropped last batch arrives (late, never twice). A gap the
-  log cannot fill any more (evicted, expired) makes the page reload its stream region.
-- **Coalescing.** Event types a kind names in `coalesce` (text deltas) travel in batches at
-  most `STREAM_COALESCE_SECONDS` (50 ms) apart; the first one after a quiet spell goes at once,
-  and any other event flushes the batch before it, so order is kept.
+  replay log (log.py: in memory, or a Redis list per run with REDIS_URL, so every daphne
+  process reads it) *before* it is published. A tab that opens mid-stream gets what streamed so
+  far, then the rest; a tab that reconnects says the last (run, seq) it has and gets exactly
+  what it missed, without duplicates. Finished runs stay readable for `STREAM_LOG_TTL` (900 s);
+  a key keeps its last 10 runs.
+- **Nothing lost when a batch is.** Redis pub/sub drops messages for a process whose
+  subscription broke; a socket's bounded outbox overflows when its process falls behind; a page
+  that stops reading is paused. A viewer refills a gap from the log on the next batch; batches
+  say whether they end the run and beats say the last seq published, and a viewer that has
+  heard nothing for 1.5 heartbeat periods while a run it follows is not over reads the log
+  itself, so even a lost last batch arrives (late, never twice). An overflow, a resumed page or
+  a broken subscription make the viewer read the log at once. A gap the log cannot fill any more
+  (evicted, expired) makes the page reload its stream region.
+- **Coalescing, adapted to the load.** Event types a kind names in `coalesce` (text deltas)
+  travel in batches at most `STREAM_COALESCE_SECONDS` (50 ms) apart while the process keeps
+  up; the window stretches with the process's lag (up to 1 s), so a busy process sends fewer,
+  larger batches instead of queueing. The first delta after a quiet spell goes at once, and any
+  other event flushes the batch before it, so order is kept.
 - **Never a hang.** A source that raises ends the run with a `stream.error` event; one that
   ends without its own final event ends with `stream.end` (renderers decide whether that was
   complete); one silent for `STREAM_IDLE_TIMEOUT` (60 s; quiet events such as heartbeats count
   as signs of life) ends with `stream.timeout`. While a run is quiet, viewers get a beat every
   `STREAM_HEARTBEAT_SECONDS` (10 s), so a page can tell a slow stream from a dead relay. A run
-  whose relay process died (its lock expired) reads as ended with `stream.lost`.
+  whose relay process died (its lock expired) reads as ended with `stream.lost`, or, for kinds
+  that can recover it from AWS (`recover=`), is finished by another process from what AWS
+  recorded (recovery.py): the chat shows the reply from the chat's journal.
 - **Clean shutdown.** Under daphne, before the reactor stops, every run of the process ends
   with `stream.interrupted` (logged and published, so viewers in other processes are told),
   its reader is told to stop and its source is aborted; stream threads are daemons, so the
@@ -53,7 +62,13 @@ Using it
            render=render_events,          # (key, run, events, state) -> HTML (oob fragments)
            coalesce={"stdout"},           # event types that may be batched
            quiet={"heartbeat"},           # proof of life only: neither logged nor sent
+           dom=lambda run: f"r-{run}-",    # the prefix of a run's element ids (compact frames)
+           recover=None,                  # or: finish a run whose relay died, from AWS
        )
+
+   `render` may return HTML, or a list of HTML and `streams.Append(target, text)` parts:
+   appended text (a target "~x" is `dom(run) + "x"`) travels in compact frames when a batch is
+   only that, and as HTML otherwise.
 
    `render` is pure (no database, no AWS). It is called with consecutive events of one run and
    a `state` dict that lives for that run and that reader: remember there what later events
@@ -64,7 +79,8 @@ Using it
    Events are dicts: `{"seq", "type", "data", "at"}`. Besides the source's own types, a run
    has `stream.start` first (`data` = the `meta` given to `start`) and exactly one terminal
    event last: `stream.end`, `stream.error` (`data`: code, message, title), `stream.timeout`,
-   `stream.interrupted` or `stream.lost` (`data.message`).
+   `stream.interrupted` or `stream.lost` (`data.message`). A recovered run also has
+   `stream.relay_lost` (not terminal) and whatever `recover` returned before its end.
 
 2. Start a run where the user acts (a consumer's receive, an async view)::
 
@@ -100,6 +116,7 @@ from .relay import (
     ERROR,
     INTERRUPTED,
     LOST,
+    RELAY_LOST,
     START,
     TERMINAL,
     TIMEOUT,
@@ -128,6 +145,7 @@ __all__ = [
     "ERROR",
     "INTERRUPTED",
     "LOST",
+    "RELAY_LOST",
     "START",
     "TERMINAL",
     "TIMEOUT",

@@ -36,7 +36,7 @@ from dashboard.core.forms import loads as loads_json
 from dashboard.fanout.outbox import OVERFLOW
 from dashboard.fanout.socket import RESUME, RESYNC, FanoutConsumer
 
-from . import log, views
+from . import log, recovery, views
 from .relay import BATCH, BEAT, TERMINAL, kind_of, topic
 
 logger = logging.getLogger(__name__)
@@ -121,9 +121,16 @@ class StreamConsumer(FanoutConsumer):
         """Send `html` to this socket; False when it was not sent (gone, or paused)."""
         return await self.send_frame(html)
 
+    def _recover(self, runs: list[views.RunView]) -> None:
+        """Runs whose relay died: have this process recover them unless another does."""
+        for item in runs:
+            if views.orphaned(item):
+                recovery.ensure(self.key, item["run"])
+
     async def hello(self, run: str | None, after: int) -> None:
         """Send what the viewer at (run, after) lacks, then follow the live batches."""
         runs = await asyncio.to_thread(views.read_runs, self.key)
+        self._recover(runs)
         known = [item["run"] for item in runs]
         self._heard = asyncio.get_running_loop().time()
         self._watch()
@@ -216,6 +223,7 @@ class StreamConsumer(FanoutConsumer):
         """Send everything the log has beyond what this viewer has (from the run it follows)."""
         following = self._following() or next(reversed(self.positions), None)
         runs = await asyncio.to_thread(views.read_runs, self.key)
+        self._recover(runs)
         known = [item["run"] for item in runs]
         if following is not None and following not in known:
             await self.push(views.resync_fragment(self.key))  # expired meanwhile

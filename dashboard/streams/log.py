@@ -269,10 +269,10 @@ def store() -> MemoryLog | RedisLog:
     with _store_lock:
         if _store is None or _config != url:
             if url:
-                from dashboard.fanout.broker import broker
+                from dashboard.fanout.broker import get_broker
 
                 prefix = str(getattr(settings, "REDIS_PREFIX", "console"))
-                _store = RedisLog(lambda: broker().sync_client(), prefix)  # type: ignore[attr-defined]
+                _store = RedisLog(lambda: get_broker().sync_client(), prefix)  # type: ignore[attr-defined]
             else:
                 _store = MemoryLog(int(getattr(settings, "STREAM_LOG_MAX_KEYS", 5000)))
             _config = url

@@ -42,6 +42,8 @@ TIMEOUT = "stream.timeout"
 INTERRUPTED = "stream.interrupted"
 LOST = "stream.lost"
 TERMINAL = frozenset({END, ERROR, TIMEOUT, INTERRUPTED, LOST})
+# Not terminal: the relay's process stopped and the run is being recovered (recovery.py).
+RELAY_LOST = "stream.relay_lost"
 
 BATCH = "b"  # fan-out message kinds
 BEAT = "beat"
@@ -65,6 +67,12 @@ class Kind:
     quiet: frozenset[str] = field(default_factory=frozenset)
     # The DOM id prefix of a run's elements: compact frames name targets relative to it.
     dom: Callable[[str], str] = field(default=lambda run: "")
+    # (key, run, events so far) -> the events that finish the run as AWS recorded it, or None
+    # while it is not recorded yet (blocking; called in the AWS thread pool). Kinds without it
+    # end a run whose relay died with stream.lost.
+    recover: Callable[[str, str, list[Event]], list[tuple[str, dict[str, Any]]] | None] | None = (
+        None
+    )
 
 
 KINDS: dict[str, Kind] = {}
@@ -77,12 +85,22 @@ def register(
     coalesce: Iterable[str] = (),
     quiet: Iterable[str] = (),
     dom: Callable[[str], str] | None = None,
+    recover: Callable[[str, str, list[Event]], list[tuple[str, dict[str, Any]]] | None]
+    | None = None,
 ) -> Kind:
     """Define kind `name`: keys "name:..." render with `render`; event types in `coalesce` may
     wait to travel together; types in `quiet` (heartbeats) only prove the stream alive and are
     neither logged nor sent. `dom(run)` is the prefix of the run's element ids, for compact
-    frames (`frames.Append("~b0-raw", text)` appends to `dom(run) + "b0-raw"`)."""
-    kind = Kind(name, render, frozenset(coalesce), frozenset(quiet), dom or (lambda run: ""))
+    frames (`frames.Append("~b0-raw", text)` appends to `dom(run) + "b0-raw"`). `recover`
+    finishes a run whose relay died from what AWS recorded (see recovery.py)."""
+    kind = Kind(
+        name,
+        render,
+        frozenset(coalesce),
+        frozenset(quiet),
+        dom or (lambda run: ""),
+        recover,
+    )
     KINDS[name] = kind
     return kind
 
@@ -444,6 +462,21 @@ def _close_orphan(key: str, run: str) -> None:
     log.append(key, run, [lost_event(events)])
 
 
+def relay_lost_event(events: list[Event]) -> Event:
+    """The event a recoverable run gets when its relay is found gone (see recovery.py): the
+    same for every reader that synthesizes it and for the recoverer that logs it."""
+    last = events[-1]["seq"] if events else 0
+    return Event(
+        seq=last + 1,
+        type=RELAY_LOST,
+        data={
+            "message": "The console process relaying this reply stopped. The reply shows here "
+            "once the agent has recorded it."
+        },
+        at=events[-1]["at"] if events else 0.0,
+    )
+
+
 def lost_event(events: list[Event]) -> Event:
     """The terminal event a reader shows for an open run whose relay is gone."""
     last = events[-1]["seq"] if events else 0
@@ -519,7 +552,7 @@ class Writer:
     async def write(
         self, key: str, run: str, events: list[Event], topic: str, message: dict[str, Any]
     ) -> None:
-        broker = fanout.broker()
+        broker = fanout.get_broker()
         encoded = broker.encode(topic, message)
         if encoded is None:  # one process: the log is in memory, the hub is everything
             log.append(key, run, events)
@@ -680,6 +713,7 @@ __all__ = [
     "ERROR",
     "INTERRUPTED",
     "LOST",
+    "RELAY_LOST",
     "START",
     "TERMINAL",
     "TIMEOUT",

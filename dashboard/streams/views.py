@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString
 from . import frames, log
 from .frames import html_of, suffix
 from .log import Event
-from .relay import TERMINAL, kind_of, lost_event
+from .relay import RELAY_LOST, TERMINAL, kind_of, lost_event, relay_lost_event
 
 
 class RunView(TypedDict):
@@ -31,10 +31,14 @@ def read_runs(key: str) -> list[RunView]:
     whose relay is gone (its process died) ends with a LOST event (not logged)."""
     holder, found = log.read_all(key)
     out: list[RunView] = []
+    recoverable = kind_of(key).recover is not None
     for info, events in found:
         alive = info["open"] and holder == info["run"]
         if not alive and (not events or events[-1]["type"] not in TERMINAL):
-            events.append(lost_event(events))
+            if not recoverable or not events:
+                events.append(lost_event(events))
+            elif events[-1]["type"] != RELAY_LOST:
+                events.append(relay_lost_event(events))
         out.append(
             RunView(
                 run=info["run"],
@@ -46,6 +50,11 @@ def read_runs(key: str) -> list[RunView]:
             )
         )
     return out
+
+
+def orphaned(view: RunView) -> bool:
+    """The run's relay died before its end and the run waits to be recovered (recovery.py)."""
+    return bool(view["events"]) and view["events"][-1]["type"] == RELAY_LOST
 
 
 def render_from(key: str, run: str, events: list[Event], after: int) -> str:

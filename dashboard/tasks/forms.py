@@ -342,3 +342,27 @@ class ApprovalForm(forms.Form):
         if "single_use" in self.fields and self.cleaned_data.get("single_use"):
             out["single_use"] = True
         return out
+
+
+class SupportMessageForm(forms.Form):
+    """A message to the AWS Support engineer on the case chat."""
+
+    text = forms.CharField(
+        label="Message",
+        strip=False,
+        max_length=input_constraint("connectparticipant", "SendMessage", "Content").max,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    # Sent again with a re-submitted form, so a retried post sends the message once.
+    client_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=500)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("client_token", str(uuid.uuid4()))
+
+    def clean_text(self) -> str:
+        text = self.cleaned_data["text"]
+        if not text.strip():
+            raise forms.ValidationError("Write a message.")
+        return text

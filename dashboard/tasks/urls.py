@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import saved_views, views_board, views_task
+from . import saved_views, views_board, views_support, views_task
 
 app_name = "tasks"
 urlpatterns = [
@@ -19,4 +19,9 @@ urlpatterns = [
         name="journal",
     ),
     path("approvals/<str:approval_id>/", views_task.answer_approval, name="approval"),
+    path("tasks/<str:task_id>/support/", views_support.page, name="support"),
+    path("tasks/<str:task_id>/support/card/", views_support.card, name="support-card"),
+    path("tasks/<str:task_id>/support/escalate/", views_support.escalate, name="support-escalate"),
+    path("tasks/<str:task_id>/support/messages/", views_support.send, name="support-send"),
+    path("tasks/<str:task_id>/support/end/", views_support.end, name="support-end"),
 ]

@@ -9,7 +9,7 @@ from typing import Any
 from django import template
 
 from dashboard.core.moments import as_datetime, relative
-from dashboard.prevention import schedule
+from dashboard.lib import schedule
 
 register = template.Library()
 

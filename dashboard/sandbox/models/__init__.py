@@ -19,6 +19,7 @@ from .configuration import (
     UsageLimit,
 )
 from .core import AgentSpace, Approval, BacklogTask, Execution, JournalRecord, Tag
-from .flows import FlowExecution, FlowExecutionEvent
+from .flows import Flow, FlowAlias, FlowExecution, FlowExecutionEvent
 from .integrations import AssociationWebhook, PendingOAuth, RegisteredService, ServiceAssociation
 from .prevention import Goal, Recommendation, Trigger
+from .support import SupportCase, SupportChatItem, SupportConnection

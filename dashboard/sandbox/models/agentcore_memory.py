@@ -1,9 +1,10 @@
 """AgentCore Memory (`bedrock-agentcore`): memories, their sessions and events (short-term
 memory), and memory records (long-term memory, in namespaces).
 
-A memory is created by the control plane, which the sandbox does not emulate: memories come
-from the seed (or from tests). Sessions and actors exist because events name them; a session
-is remembered from its first event, as the service does.
+A memory is created by the control plane (`bedrock-agentcore-control`), whose reads (ListMemories,
+GetMemory) the sandbox answers; memories come from the seed (or from tests). Sessions and actors
+exist because events name them; a session is remembered from its first event, as the service
+does.
 """
 
 from __future__ import annotations
@@ -13,11 +14,16 @@ from django.db import models
 
 class Memory(models.Model):
     memory_id = models.CharField(primary_key=True, max_length=128)
+    # The control plane's name: a letter, then letters, digits and underscores (48 at most).
     name = models.CharField(max_length=100)
     description = models.TextField(blank=True)
-    # The memory's strategies: [{"strategyId", "type", "namespaces": [template, ...]}].
+    # The memory's strategies: [{"strategyId", "name", "type", "description",
+    # "namespaces": [template]}] (the control plane allows one namespace template each).
     strategies = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=16, default="ACTIVE")
+    event_expiry_days = models.PositiveIntegerField(default=90)
     created_at = models.DateTimeField()
+    updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "memory_id"]

@@ -4,6 +4,7 @@
 from . import (
     agentcore_browser,  # noqa: F401
     agentcore_code,  # noqa: F401
+    agentcore_control,  # noqa: F401
     agentcore_identity,  # noqa: F401
     agentcore_memory,  # noqa: F401
     agentcore_runtime,  # noqa: F401
@@ -13,7 +14,9 @@ from . import (
     configuration,  # noqa: F401
     devops_agent,  # noqa: F401
     flows,  # noqa: F401
+    flows_control,  # noqa: F401
     integrations,  # noqa: F401
     journal,  # noqa: F401
     prevention,  # noqa: F401
+    support,  # noqa: F401
 )

@@ -14,8 +14,8 @@ Behaviour as documented: sessions end after `sessionTimeoutSeconds` (computed wh
 and the Chromium's guard ends the browser at that moment too); StopBrowserSession ends one at
 once; UpdateBrowserStream DISABLED ("take control") pauses automation: the automation stream
 refuses new connections and answers every command with an error until it is ENABLED again.
-Only the system browser exists (custom browsers come from the control plane, which the sandbox
-does not emulate). At most SANDBOX_BROWSER_MAX_SESSIONS sessions are READY at once
+Only the system browser exists (the sandbox's control plane lists it; creating custom browsers
+is not emulated). At most SANDBOX_BROWSER_MAX_SESSIONS sessions are READY at once
 (ServiceQuotaExceededException beyond).
 """
 
@@ -42,7 +42,8 @@ logger = logging.getLogger(__name__)
 
 SERVICE = "bedrock-agentcore"
 SYSTEM_BROWSER = "aws.browser.v1"
-DEFAULT_TIMEOUT = 900
+# Without sessionTimeoutSeconds a session lasts an hour, as the model and the document say.
+DEFAULT_TIMEOUT = 3600
 DEFAULT_VIEWPORT = (1280, 720)
 # Start parameters kept and echoed by GetBrowserSession, but not acted on.
 KEPT = (
@@ -72,8 +73,8 @@ def _check_browser(identifier: str) -> None:
         raise SandboxError(
             "ResourceNotFoundException",
             f"Browser {identifier} was not found. The sandbox has the system browser "
-            f"{SYSTEM_BROWSER} only (custom browsers are created through the control plane, "
-            "which the sandbox does not emulate).",
+            f"{SYSTEM_BROWSER} only (creating custom browsers through the control plane is "
+            "not emulated).",
         )
 
 

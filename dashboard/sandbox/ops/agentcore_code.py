@@ -9,8 +9,8 @@ and evaluates a small safe subset itself) and `code_shell.py` acts out a few she
 against the session's virtual file system; every result says it was simulated.
 
 Behaviour, as emulated:
-- only the system code interpreter `aws.codeinterpreter.v1` exists (custom ones come from the
-  control plane, which the sandbox does not emulate): others are ResourceNotFoundException;
+- only the system code interpreter `aws.codeinterpreter.v1` exists (the sandbox's control plane
+  lists it; creating custom ones is not emulated): others are ResourceNotFoundException;
 - sessions end after `sessionTimeoutSeconds` (default 900, computed when next read);
   StopCodeInterpreterSession ends one at once; a TERMINATED session refuses tools
   (ConflictException); at most SANDBOX_CODE_MAX_SESSIONS are READY at once
@@ -59,8 +59,8 @@ def _check_interpreter(identifier: str) -> None:
         raise SandboxError(
             "ResourceNotFoundException",
             f"Code interpreter {identifier} was not found. The sandbox has the system code "
-            f"interpreter {SYSTEM_CODE_INTERPRETER} only (custom code interpreters are created "
-            "through the control plane, which the sandbox does not emulate).",
+            f"interpreter {SYSTEM_CODE_INTERPRETER} only (creating custom code interpreters "
+            "through the control plane is not emulated).",
         )
 
 

@@ -221,6 +221,16 @@ def _stream(
         yield from chat_agent.stream_reply(
             plan, response_id, outcome, fault=fault, stall_seconds=stall, beat=beat
         )
+    except GeneratorExit:
+        # The reader went away mid-reply (its console process died or was redeployed). The
+        # agent does not depend on its reader: it finishes the reply and records it whole,
+        # as AWS does, so a console can show it from the chat's journal. (Recorded at once
+        # here, rather than when the remaining tokens would have been written.)
+        if outcome.state == "IN_PROGRESS" and not fault:
+            outcome = chat_agent.Outcome()
+            for _ in chat_agent.stream_reply(plan, response_id, outcome, token_seconds=0):
+                pass
+        raise
     finally:
         # Completed, failed, cut, or closed by the reader (GeneratorExit): record what was said.
         state = outcome.state if outcome.state != "IN_PROGRESS" else "INTERRUPTED"

@@ -1,10 +1,14 @@
-"""Amazon Bedrock Flows (`bedrock-agent-runtime`): the trace of a flow execution,
-ListFlowExecutionEvents.
+"""Amazon Bedrock Flows (`bedrock-agent-runtime`): a flow's executions (ListFlowExecutions,
+GetFlowExecution) and the trace of one (ListFlowExecutionEvents).
 
 Events come oldest first. `eventType` Flow selects the flow's own input, output and failure;
 Node selects everything that happened at a node (inputs, outputs, condition results, actions,
 dependency traces, failures). Events stamped in the future have not happened yet, so a running
-execution's trace grows with wall-clock time.
+execution's trace grows with wall-clock time, and its status follows: Running until its flow
+output (Succeeded) or failure (Failed) has happened.
+
+Every list answers at most 10 items per page, its output list's limit in the model, whatever
+`maxResults` (up to 1,000) asks: a caller follows `nextToken`.
 """
 
 from __future__ import annotations
@@ -16,9 +20,9 @@ from typing import Any
 from botocore.model import Shape
 from django.utils import timezone
 
-from ..models import FlowExecution, FlowExecutionEvent
+from ..models import Flow, FlowAlias, FlowExecution, FlowExecutionEvent
 from ..wire import Context, SandboxError, operation, service_model
-from .paging import page
+from .paging import list_max, page
 
 SERVICE = "bedrock-agent-runtime"
 
@@ -61,8 +65,7 @@ def revive(shape: Shape, value: Any) -> Any:
     return value
 
 
-@operation(SERVICE, "ListFlowExecutionEvents")
-def list_flow_execution_events(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+def _execution(params: dict[str, Any]) -> FlowExecution:
     flow_id = _tail(params["flowIdentifier"], "flow/")
     alias_id = _tail(params["flowAliasIdentifier"], "alias/")
     execution_id = _tail(params["executionIdentifier"], "execution/")
@@ -77,6 +80,110 @@ def list_flow_execution_events(ctx: Context, params: dict[str, Any]) -> dict[str
             "ResourceNotFoundException",
             f"Execution {execution_id} did not run through alias {alias_id}",
         )
+    return execution
+
+
+def _flow_version(execution: FlowExecution) -> str:
+    alias = FlowAlias.objects.filter(
+        flow_id=execution.flow_id, alias_id=execution.flow_alias_id
+    ).first()
+    if alias is not None:
+        return alias.flow_version
+    return "DRAFT" if execution.flow_alias_id == "TSTALIASID" else "1"
+
+
+def _state(execution: FlowExecution, now: dt.datetime) -> dict[str, Any]:
+    """Status, end and errors of an execution as far as its trace has happened by `now`."""
+    ends = FlowExecutionEvent.objects.filter(
+        execution=execution, kind__in=("flowOutputEvent", "flowFailureEvent"), timestamp__lte=now
+    ).order_by("seq")
+    end = ends.first()
+    if end is None:
+        return {"status": "Running"}
+    state: dict[str, Any] = {"endedAt": end.timestamp}
+    if end.kind == "flowOutputEvent":
+        state["status"] = "Succeeded"
+        return state
+    state["status"] = "Failed"
+    failed = (
+        FlowExecutionEvent.objects.filter(
+            execution=execution, kind="nodeFailureEvent", timestamp__lte=now
+        )
+        .order_by("seq")
+        .first()
+    )
+    error: dict[str, Any] = {"message": str(end.body.get("errorMessage") or "The flow failed.")}
+    if failed is not None and failed.body.get("nodeName"):
+        error["nodeName"] = failed.body["nodeName"]
+    state["errors"] = [error]
+    return state
+
+
+def _arn(ctx: Context, execution: FlowExecution) -> str:
+    return ctx.arn(
+        f"flow/{execution.flow_id}/alias/{execution.flow_alias_id}/execution/"
+        f"{execution.execution_id}"
+    )
+
+
+@operation(SERVICE, "ListFlowExecutions")
+def list_flow_executions(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    """A flow's executions, newest first; `flowAliasIdentifier` narrows them to one alias."""
+    flow_id = _tail(params["flowIdentifier"], "flow/")
+    now = timezone.now()
+    if not FlowExecution.objects.filter(flow_id=flow_id).exists() and not _flow_exists(flow_id):
+        raise SandboxError("ResourceNotFoundException", f"Flow {flow_id} was not found")
+    rows = FlowExecution.objects.filter(flow_id=flow_id, started_at__lte=now)
+    alias = params.get("flowAliasIdentifier")
+    if alias:
+        rows = rows.filter(flow_alias_id=_tail(alias, "alias/"))
+    found, token = page(
+        rows.order_by("-started_at", "execution_id"),
+        params.get("nextToken"),
+        params.get("maxResults"),
+        scope=f"ListFlowExecutions:{flow_id}:{alias}",
+        default=10,
+        cap=list_max(SERVICE, "ListFlowExecutions", "flowExecutionSummaries"),
+    )
+    summaries = []
+    for execution in found:
+        state = _state(execution, now)
+        summary = {
+            "executionArn": _arn(ctx, execution),
+            "flowAliasIdentifier": ctx.arn(
+                f"flow/{execution.flow_id}/alias/{execution.flow_alias_id}"
+            ),
+            "flowIdentifier": ctx.arn(f"flow/{execution.flow_id}"),
+            "flowVersion": _flow_version(execution),
+            "status": state["status"],
+            "createdAt": execution.started_at,
+        }
+        if "endedAt" in state:
+            summary["endedAt"] = state["endedAt"]
+        summaries.append(summary)
+    return {"flowExecutionSummaries": summaries, "nextToken": token}
+
+
+def _flow_exists(flow_id: str) -> bool:
+    return Flow.objects.filter(pk=flow_id).exists()
+
+
+@operation(SERVICE, "GetFlowExecution")
+def get_flow_execution(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    execution = _execution(params)
+    return {
+        "executionArn": _arn(ctx, execution),
+        "flowAliasIdentifier": ctx.arn(f"flow/{execution.flow_id}/alias/{execution.flow_alias_id}"),
+        "flowIdentifier": ctx.arn(f"flow/{execution.flow_id}"),
+        "flowVersion": _flow_version(execution),
+        "startedAt": execution.started_at,
+        **_state(execution, timezone.now()),
+    }
+
+
+@operation(SERVICE, "ListFlowExecutionEvents")
+def list_flow_execution_events(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    execution = _execution(params)
     event_type = params["eventType"]
     rows = FlowExecutionEvent.objects.filter(
         execution=execution, event_type=event_type, timestamp__lte=timezone.now()
@@ -86,7 +193,8 @@ def list_flow_execution_events(ctx: Context, params: dict[str, Any]) -> dict[str
         params.get("nextToken"),
         params.get("maxResults"),
         scope=f"ListFlowExecutionEvents:{execution.pk}:{event_type}",
-        default=100,
+        default=10,
+        cap=list_max(SERVICE, "ListFlowExecutionEvents", "flowExecutionEvents"),
     )
     shape = _event_shape()
     return {

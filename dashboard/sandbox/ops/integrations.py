@@ -640,8 +640,12 @@ def update_association(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 @operation(SERVICE, "DisassociateService")
 def disassociate_service(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    row = _association(params["agentSpaceId"], params["associationId"])
-    row.delete()
+    # Idempotent, as documented ("returns a 204 No Content response on success"): an
+    # association already gone is disassociated. The space must exist.
+    _space(params["agentSpaceId"])
+    ServiceAssociation.objects.filter(
+        space_id=params["agentSpaceId"], pk=params["associationId"]
+    ).delete()
     return {}
 
 

@@ -112,12 +112,13 @@ class Command(BaseCommand):
             memory = demo_memory.seed_memories(now)
             identities = demo_memory.seed_identities(now)
             flows = demo_flows.seed_flows(now)
-        if memory["memories"] or identities or flows["executions"]:
+        if memory["memories"] or identities or flows["executions"] or flows["flows"]:
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Seeded {memory['memories']} AgentCore memories ({memory['events']} events, "
                     f"{memory['records']} records), {identities} workload identities and "
-                    f"credential providers, {flows['executions']} flow executions "
+                    f"credential providers, {flows['flows']} flows and aliases, "
+                    f"{flows['executions']} flow executions "
                     f"({flows['events']} trace events)."
                 )
             )
