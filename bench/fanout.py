@@ -332,9 +332,7 @@ class Viewer:
         good = sum(
             1
             for run, stamps in self.replies.items()
-            if run in self.ended
-            and stamps
-            and all(a < b for a, b in itertools.pairwise(stamps))
+            if run in self.ended and stamps and all(a < b for a, b in itertools.pairwise(stamps))
         )
         return good, len([r for r in self.replies if r in self.ended])
 
