@@ -8,10 +8,22 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from dashboard.aws.clients import reset_clients
+
+# channels' test communicator gives a consumer's connect one second; on a loaded machine (the
+# suite runs on every core) that says nothing about the console. Ten, as for other waits.
+_connect = WebsocketCommunicator.connect
+
+
+async def _patient_connect(self, timeout: float = 10):  # type: ignore[no-untyped-def]
+    return await _connect(self, timeout)
+
+
+WebsocketCommunicator.connect = _patient_connect  # type: ignore[method-assign]
 
 
 @pytest.fixture(autouse=True)

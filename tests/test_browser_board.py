@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser_support import WIDE, LiveServer, hasten, require_chromium, shot
+from tests.browser_support import WIDE, LiveServer, hasten, require_chromium, shot, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -201,10 +201,11 @@ def test_the_journal_grows_by_itself_while_the_agent_works(server, new_page):  #
     first = records.count()
     shot(page, "task-journal-live-early")
     expect(records).not_to_have_count(first, timeout=SLOW)
-    page.wait_for_function(
+    wait_until(
+        page,
         f"document.querySelectorAll('#executions-{task_id} ol.journal > li.record').length"
         f" >= {first + 3}",
-        timeout=SLOW,
+        timeout=SLOW / 1000,
     )
     ids = records.evaluate_all("items => items.map(i => i.id)")
     assert len(ids) == len(set(ids))

@@ -23,6 +23,7 @@ from tests.browser_support import (
     require_chromium,
     shot,
     sign_in,
+    wait_until,
 )
 
 pytestmark = pytest.mark.browser
@@ -87,9 +88,10 @@ def _frames(page) -> int:  # type: ignore[no-untyped-def]
 
 
 def _wait_frames(page, more_than: int) -> int:  # type: ignore[no-untyped-def]
-    page.wait_for_function(
+    wait_until(
+        page,
         f"Number(document.getElementById('live-view-frame').dataset.frames || 0) > {more_than}",
-        timeout=20_000,
+        timeout=20,
     )
     return _frames(page)
 

@@ -267,7 +267,7 @@ async def _until_automation(communicator, first_id: int, refused: bool) -> dict:
 
 
 async def test_a_session_is_a_real_chromium_that_streams_jpeg_frames(streams, chromium):
-    session = await sync_to_async(_start)(viewport=(640, 480))
+    session = await sync_to_async(_start)(viewport=(800, 600))  # the smallest documented
     assert _running(session["sessionId"])
     communicator = await streams(await sync_to_async(_live_view)(session))
     hello = await _json(communicator)

@@ -181,6 +181,6 @@ def test_redis_url_selects_channels_redis_and_the_redis_cache(tmp_path):
     assert layer["CONFIG"]["capacity"] == 10_000
     assert layer["CONFIG"]["prefix"] == "blue:asgi"
     cache = values["CACHES"]["default"]
-    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert cache["BACKEND"] == "dashboard.core.cache.ResilientRedisCache"
     assert cache["LOCATION"] == "redis://cache.internal:6379/2"
     assert cache["KEY_PREFIX"] == "blue"

@@ -183,7 +183,9 @@ def _session_context(
         # Showing what could not run matters more than the session's details.
         session = {"sessionId": session_id, "codeInterpreterIdentifier": interpreter_id}
     key = code_runs.stream_key(interpreter_id, session_id)
-    runs = streams.read_runs(key)
+    runs, unreachable = streams.read_runs_or_notice(key)
+    if unreachable:
+        messages.warning(request, unreachable)
     tool = form["tool"].value() if form is not None and form.is_bound else _tool(request)
     if tool not in TOOL_ORDER:
         tool = DEFAULT_TOOL

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -82,7 +83,9 @@ def _context(
     qualifier = target.cleaned_data["qualifier"]
     session_id = target.cleaned_data["session"]
     key = runtime_runs.stream_key(arn, qualifier, session_id)
-    runs = streams.read_runs(key)
+    runs, unreachable = streams.read_runs_or_notice(key)
+    if unreachable:
+        messages.warning(request, unreachable)
     if invoke is None:
         invoke = InvokeForm(initial={"arn": arn, "qualifier": qualifier, "session": session_id})
         # The last payload sent in this session is the likeliest next one to edit.

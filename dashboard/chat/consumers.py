@@ -72,7 +72,7 @@ class ChatConsumer(streams.StreamConsumer):
 
     async def _send_message(self, message: dict[str, Any]) -> None:
         space_id, chat_id = self._ids()
-        fields = ("content", "answer", "last_message")
+        fields = ("content", "answer", "last_message", "message_key")
         data = {k: message.get(k) or "" for k in fields}
         page = f"/spaces/{space_id}/chat/{chat_id}/"
         if not all(isinstance(value, str) for value in data.values()):

@@ -6,6 +6,7 @@ UpdateChat summary: 1-256), so a person sees the service's rules before anything
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import regex
@@ -18,6 +19,7 @@ SERVICE = "devops-agent"
 _CHAT_ID = regex.compile(r"[A-Za-z0-9_-]{32,50}")
 _RESPONSE_ID = regex.compile(r"[A-Za-z0-9_.:-]{1,128}")
 ANSWER_MAX = 256  # a prompt's choice (the console keeps choices this short)
+_KEY = regex.compile(r"[0-9a-f]{32}")
 
 
 def valid_chat_id(value: str) -> bool:
@@ -43,6 +45,15 @@ class MessageForm(forms.Form):
     # fields: their problems are said as the form's own (a hidden field shows no errors).
     answer = forms.CharField(required=False, widget=forms.HiddenInput)
     last_message = forms.CharField(required=False, widget=forms.HiddenInput)
+    # This message box's idempotency key (dashboard/chat/models.py): a fresh one per box, kept
+    # with the text when a send fails, so a retry of the same message is recognised.
+    message_key = forms.CharField(
+        required=False, widget=forms.HiddenInput, initial=lambda: uuid.uuid4().hex
+    )
+
+    def clean_message_key(self) -> str:
+        value = self.cleaned_data.get("message_key") or ""
+        return value if _KEY.fullmatch(value) else ""
 
     def clean_answer(self) -> str:
         value = self.cleaned_data.get("answer") or ""

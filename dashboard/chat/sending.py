@@ -7,7 +7,9 @@ failure comes back with it.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
+import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +29,7 @@ from .forms import SERVICE, MessageForm
 logger = logging.getLogger(__name__)
 
 AUDIT_TEXT = 500  # characters of a message kept in the audit log
+KEY_LIFETIME = dt.timedelta(days=1)
 
 
 @dataclass
@@ -36,10 +39,13 @@ class Sent:
     error: str = ""
     status: int = 200
     fields: dict[str, str] = field(default_factory=dict)
+    # The same message box sent this message before (its idempotency key): nothing was sent
+    # again; the message is in the chat once.
+    repeated: bool = False
 
     @property
     def ok(self) -> bool:
-        return self.relay is not None
+        return self.relay is not None or self.repeated
 
 
 class _Who:
@@ -69,6 +75,63 @@ async def send(
         return Sent(form, status=400)
     content = form.cleaned_data["content"] or ""
     answer = form.cleaned_data["answer"] or ""
+    message_key = form.cleaned_data["message_key"]
+    if message_key:
+        try:
+            fresh = await executor.run(_take_key, message_key, user, space_id, chat_id)
+        except Exception:  # the database is away: AWS is not asked either
+            logger.exception("Could not record the message key for chat %s", chat_id)
+            return Sent(
+                form,
+                error="The message could not be sent: the console cannot reach its database. "
+                "Your message is kept below; try again in a moment.",
+                status=503,
+            )
+        if not fresh:
+            return Sent(MessageForm(), repeated=True)
+    sent = await _send(user, space_id, chat_id, form, content, answer, current_page)
+    if message_key and sent.relay is None:
+        try:  # not sent: the same box may send it again
+            await executor.run(_give_back_key, message_key)
+        except Exception:
+            logger.exception("Could not give back the message key for chat %s", chat_id)
+    return sent
+
+
+def _take_key(key: str, user: Any, space_id: str, chat_id: str) -> bool:
+    """Record `key` as sent; False when it was already (the same message again)."""
+    from django.db import IntegrityError, transaction
+    from django.utils import timezone
+
+    from .models import SentMessage
+
+    if random.random() < 0.01:  # keys are kept a day
+        SentMessage.objects.filter(created_at__lt=timezone.now() - KEY_LIFETIME).delete()
+    try:
+        with transaction.atomic():
+            SentMessage.objects.create(
+                key=key, user=user, space_id=space_id[:2048], chat_id=chat_id[:64]
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def _give_back_key(key: str) -> None:
+    from .models import SentMessage
+
+    SentMessage.objects.filter(key=key).delete()
+
+
+async def _send(
+    user: Any,
+    space_id: str,
+    chat_id: str,
+    form: MessageForm,
+    content: str,
+    answer: str,
+    current_page: str,
+) -> Sent:
     key = stream_key(space_id, chat_id)
     try:
         last = await asyncio.to_thread(_latest_response, key)
@@ -105,11 +168,20 @@ async def send(
     except Exception as exc:
         # Anything else (Redis unreachable for the stream lock, a bug): the person is told and
         # keeps the message; the details go to the log, not the page.
-        logger.exception("Sending a message to chat %s failed", chat_id)
-        message = (
-            "The message could not be sent: the console hit an internal problem (the details "
-            "are in its log). Your message is kept below; try again in a moment."
-        )
+        if streams.log.unreachable(exc):
+            logger.warning("Sending to chat %s: the stream log is unreachable: %s", chat_id, exc)
+            message = (
+                "The message was not sent: the console cannot reach its Redis, which relays "
+                "replies, at the moment. Your message is kept below; try again in a moment."
+            )
+            # The page itself is fine (200): it shows the chat, the kept message and why.
+            return await _failed(user, chat_id, audit_params, form, message, 200, exc)
+        else:
+            logger.exception("Sending a message to chat %s failed", chat_id)
+            message = (
+                "The message could not be sent: the console hit an internal problem (the "
+                "details are in its log). Your message is kept below; try again in a moment."
+            )
         return await _failed(user, chat_id, audit_params, form, message, 503, exc)
     try:
         await executor.run(

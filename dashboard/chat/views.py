@@ -112,7 +112,9 @@ def _detail_context(
         history_error = exc.message
     # Read after the history: a run that started meanwhile is in the log, and its reply is
     # shown from there (the history's copy is left out), never twice.
-    runs = streams.read_runs(key)
+    runs, unreachable = streams.read_runs_or_notice(key)
+    if unreachable:
+        messages.warning(request, unreachable)
     live = [exchanges.fold(key, run["run"], run["events"]) for run in runs]
     items = exchanges.from_records(
         records, space_id=space_id, chat_id=chat_id, exclude=exchanges.response_ids(runs)
@@ -166,7 +168,11 @@ async def send(request: HttpRequest, space_id: str, chat_id: str) -> HttpRespons
         if sent.status == 403:
             raise PermissionDenied(sent.error)
         return await sync_to_async(_error_page)(request, space_id, chat_id, sent)
-    assert sent.relay is not None
+    if sent.relay is None:  # this message box's message went out before: nothing sent again
+        await sync_to_async(messages.info)(
+            request, "That message was already sent (once); it is in the chat below."
+        )
+        return redirect(page)
     try:
         how = await sent.relay.wait(sending.wait_seconds())
     except TimeoutError:

@@ -39,6 +39,10 @@ class FanoutConsumer(AsyncWebsocketConsumer):
     OVERFLOW / RESUME / RESYNC), and send with `send_frame`."""
 
     outbox_capacity = 256
+    # No channel layer: channels would give every socket a channel of its own and a receive
+    # loop on it (with Redis, a blocking BZPOPMIN and a connection per socket, and a dead
+    # socket when Redis restarts). Everything reaches these sockets through the hub.
+    channel_layer_alias = "fanout-sockets-use-no-channel-layer"
 
     def _fan(self) -> None:
         if getattr(self, "_fan_ready", False):

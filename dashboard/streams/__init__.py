@@ -136,6 +136,7 @@ from .views import (
     page_position,
     position_fragment,
     read_runs,
+    read_runs_or_notice,
     render_from,
     resync_fragment,
 )
@@ -164,6 +165,7 @@ __all__ = [
     "page_position",
     "position_fragment",
     "read_runs",
+    "read_runs_or_notice",
     "register",
     "render_from",
     "resync_fragment",

@@ -129,7 +129,20 @@ class StreamConsumer(FanoutConsumer):
 
     async def hello(self, run: str | None, after: int) -> None:
         """Send what the viewer at (run, after) lacks, then follow the live batches."""
-        runs = await asyncio.to_thread(views.read_runs, self.key)
+        try:
+            runs = await asyncio.to_thread(views.read_runs, self.key)
+        except Exception as exc:
+            if not log.unreachable(exc):
+                raise
+            # The log's Redis is away: follow from where the page stands; the viewer reads
+            # the log again when it hears nothing (or when the subscription comes back).
+            logger.warning("Stream viewer of %s could not read the log: %s", self.key, exc)
+            if run is not None:
+                self.positions[run] = after
+            self._heard = asyncio.get_running_loop().time()
+            self._watch()
+            self.ready = True
+            return
         self._recover(runs)
         known = [item["run"] for item in runs]
         self._heard = asyncio.get_running_loop().time()

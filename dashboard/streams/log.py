@@ -244,6 +244,15 @@ def dumps(event: Event) -> str:
     return json.dumps(event, separators=(",", ":"))
 
 
+def unreachable(exc: BaseException) -> bool:
+    """`exc` says the log's Redis cannot be reached (restarting, failing over, gone)."""
+    try:
+        import redis.exceptions
+    except ImportError:  # pragma: no cover - redis is a dependency
+        return False
+    return isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError))
+
+
 def _text(value: Any) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
 

@@ -171,6 +171,7 @@ class Relay:
         self._stop = threading.Event()
         self._iterator: Any = None
         self._state: dict[str, Any] = {}
+        self._unlogged: list[Event] = []  # published here while the log could not be written
         self._task: asyncio.Task[None] | None = None
 
     # --- reader thread -----------------------------------------------------------------
@@ -292,7 +293,10 @@ class Relay:
             while True:
                 now = loop.time()
                 if now - last_renewed >= heartbeat:
-                    await asyncio.to_thread(log.renew, self.key, self.run)
+                    try:
+                        await asyncio.to_thread(log.renew, self.key, self.run)
+                    except Exception as exc:  # Redis away: keep relaying to who can hear
+                        logger.warning("Could not renew the claim on %s: %s", self.key, exc)
                     last_renewed = now
                 deadline = min(last_heard + idle, last_sent + heartbeat)
                 if buffer:
@@ -360,15 +364,27 @@ class Relay:
         }
         self.published += 1
         self._sent = events[-1]["seq"]
+        pending = [*self._unlogged, *events]
         try:
-            await writer().write(self.key, self.run, events, self.topic, message)
-        except Exception:
-            # Viewers catch up from the log when it is back (they see a gap, or a beat).
-            logger.exception("Could not log and publish stream events of %s", self.key)
+            await writer().write(self.key, self.run, pending, self.topic, message)
+            self._unlogged = []
+        except Exception as exc:
+            # Redis away: this process's viewers get the batch all the same; the log gets it
+            # with the next batch that can be written (it stays dense and in order), and other
+            # processes' viewers catch up from it then (they see a gap, or a beat).
+            logger.warning("Could not log and publish stream events of %s: %s", self.key, exc)
+            self._unlogged = pending
+            fanout.hub().deliver(self.topic, message)
 
     async def _beat(self) -> None:
         # `last`: what was published so far, so a viewer that missed a batch notices while the
         # run is quiet, and catches up.
+        if self._unlogged:  # a quiet moment to write what the log still lacks
+            try:
+                await asyncio.to_thread(log.append, self.key, self.run, self._unlogged)
+                self._unlogged = []
+            except Exception as exc:
+                logger.warning("The log of %s is still unreachable: %s", self.key, exc)
         message = {"k": BEAT, "run": self.run, "at": time.time(), "last": self._sent}
         await fanout.apublish(self.topic, message)
 

@@ -6,6 +6,7 @@ Blocking (cache reads): call from views, or from consumers through `asyncio.to_t
 
 from __future__ import annotations
 
+import logging
 from typing import Any, TypedDict
 
 from django.utils.html import format_html
@@ -15,6 +16,8 @@ from . import frames, log
 from .frames import html_of, suffix
 from .log import Event
 from .relay import RELAY_LOST, TERMINAL, kind_of, lost_event, relay_lost_event
+
+logger = logging.getLogger(__name__)
 
 
 class RunView(TypedDict):
@@ -50,6 +53,23 @@ def read_runs(key: str) -> list[RunView]:
             )
         )
     return out
+
+
+UNREACHABLE = (
+    "Live updates are unavailable for the moment: the console cannot reach its Redis. What "
+    "is shown comes from AWS; replies in progress appear when it is back (reload then)."
+)
+
+
+def read_runs_or_notice(key: str) -> tuple[list[RunView], str]:
+    """`read_runs`, or no runs and a notice for the page while the log cannot be reached."""
+    try:
+        return read_runs(key), ""
+    except Exception as exc:
+        if not log.unreachable(exc):
+            raise
+        logger.warning("The stream log of %s is unreachable: %s", key, exc)
+        return [], UNREACHABLE
 
 
 def orphaned(view: RunView) -> bool:
