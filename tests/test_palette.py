@@ -113,3 +113,25 @@ def test_a_whole_word_ranks_above_letters_scattered():
     scattered = Entry("task", "Dashboard iss kept", "/y")
     assert score("disk", whole) > score("disk", scattered) > 0
     assert score("nothing", whole) == 0
+
+
+def test_pages_apps_offer_are_listed_when_their_url_exists(viewer_client, world):
+    from django.urls import NoReverseMatch, reverse
+
+    from dashboard.core import palette
+
+    palette.page("Nowhere yet", "no-such-app:page")
+    try:
+        found, _ = _results(viewer_client, "nowhere")
+        assert ("Page", "Nowhere yet") not in found
+    finally:
+        palette.EXTRA_PAGES[:] = [
+            p for p in palette.EXTRA_PAGES if p.url_name != "no-such-app:page"
+        ]
+    # The inbox is offered by name as soon as it exists.
+    try:
+        inbox = reverse("inbox:inbox")
+    except NoReverseMatch:
+        return
+    found, body = _results(viewer_client, "inbox")
+    assert found[0] == ("Page", "Inbox") and f'href="{inbox}"' in body
