@@ -102,3 +102,9 @@ def test_the_querystring_round_trips_and_leaves_defaults_out():
     assert q.querystring() == "status=FAILED&order=ASC"
     assert BoardQuery.from_query(dict(p.split("=") for p in q.querystring().split("&"))) == q
     assert BoardQuery().querystring() == ""
+
+
+def test_linked_tasks_show_in_every_status_unless_one_is_asked_for():
+    assert BoardQuery.from_query({"primary": "task-1"}).status == ALL
+    assert BoardQuery.from_query({"primary": "task-1", "status": "LINKED"}).status == "LINKED"
+    assert BoardQuery.from_query({}).status == "OPEN"

@@ -106,7 +106,9 @@ class BoardQuery:
                 return default
             return value or default
 
-        status = pick("status", SCOPES + STATUSES, OPEN)
+        # Tasks linked to a primary are LINKED, never open: that list shows every status.
+        primary_given = bool((get("primary") or "").strip())
+        status = pick("status", SCOPES + STATUSES, ALL if primary_given else OPEN)
         values: dict[str, Any] = {
             "priority": pick("priority", PRIORITIES),
             "status": status,
