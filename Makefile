@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 RUN_ENV := DASHBOARD_DEBUG=$${DASHBOARD_DEBUG:-1} DASHBOARD_HTTPS=$${DASHBOARD_HTTPS:-0} SANDBOX_STREAM_URL=$${SANDBOX_STREAM_URL:-http://$(HOST):$(PORT)}
 
-.PHONY: run serve test install install-test migrate seed admin-password lint format bench clean lock upgrade upgrade-botocore
+.PHONY: run serve scale-demo test install install-test migrate seed admin-password lint format bench clean lock upgrade upgrade-botocore
 
 # Installs are locked: exact versions and hashes in requirements/*.txt (written by uv from
 # pyproject.toml's ranges with `make lock`), installed with plain pip. The project itself is
@@ -54,6 +54,15 @@ serve: install
 	@$(BIN)/python manage.py bootstrap
 	@echo "  Agent Console (production settings): http://$(HOST):$(PORT)/"
 	@exec $(BIN)/daphne -b $(HOST) -p $(PORT) dashboard.asgi:application
+
+# The scale-out topology on this machine (README "Scaling out"): HAProxy from Debian in front of
+# SCALE_PROCESSES daphne processes, the machine's PostgreSQL and Redis, the sandbox as AWS in a
+# process of its own. Ctrl-C stops all of it.
+SCALE_PROCESSES ?= 3
+SCALE_PORT ?= 8080
+scale-demo: install
+	@bash scripts/install_haproxy.sh
+	@$(BIN)/python scripts/scale_demo.py --processes $(SCALE_PROCESSES) --port $(SCALE_PORT) --host $(HOST)
 
 admin-password: migrate
 	@$(RUN_ENV) $(BIN)/python manage.py bootstrap --reset

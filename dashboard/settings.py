@@ -452,6 +452,13 @@ STREAM_IDLE_TIMEOUT = envfloat("STREAM_IDLE_TIMEOUT", 60.0)
 STREAM_HEARTBEAT_SECONDS = envfloat("STREAM_HEARTBEAT_SECONDS", 10.0)
 # How long the replay log of a finished stream is kept for tabs that reconnect.
 STREAM_LOG_TTL = envfloat("STREAM_LOG_TTL", 900.0)
+# Without Redis: streams whose replay logs one process keeps (least recently started go first).
+STREAM_LOG_MAX_KEYS = envint("STREAM_LOG_MAX_KEYS", 5000)
+# A reply whose relay died: another process reads the chat's journal this often, this long.
+STREAM_RECOVER_POLL = envfloat("STREAM_RECOVER_POLL", 2.0)
+STREAM_RECOVER_SECONDS = envfloat("STREAM_RECOVER_SECONDS", 600.0)
+# Characters a page may hold unacknowledged before its socket is paused (dashboard/fanout).
+FANOUT_WINDOW = envint("FANOUT_WINDOW", 1_048_576)
 # The no-JavaScript chat form waits at most this long for the reply before showing the page.
 CHAT_WAIT_SECONDS = envfloat("CHAT_WAIT_SECONDS", 120.0)
 # The no-JavaScript code interpreter and runtime playground forms wait at most this long.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's test command (`make test`) runs this. It installs what the tests need that pip
-# cannot (Debian's chromium for the browser tests), then runs the suite twice: on the defaults
-# (SQLite, in-memory channel layer) and on PostgreSQL + Redis (DATABASE_URL / REDIS_URL).
-# Under CI=true nothing may be skipped for want of chromium, PostgreSQL or Redis.
+# cannot (Debian's chromium for the browser tests, Debian's haproxy for the cluster tests), then
+# runs the suite twice: on the defaults (SQLite, in-memory channel layer) and on PostgreSQL +
+# Redis (DATABASE_URL / REDIS_URL). Under CI=true nothing may be skipped for want of chromium,
+# haproxy, PostgreSQL or Redis.
 # Both passes run on every core (pytest-xdist, one test module per worker; TEST_WORKERS
 # overrides the number of workers): each worker has its own test database, Redis database and
 # key prefix (dashboard/test_settings.py).
@@ -25,6 +26,15 @@ if [ "$CI" = true ] && [ ! -x /usr/bin/chromium ]; then
   echo "CI needs /usr/bin/chromium for the browser tests and it could not be installed." >&2
   exit 1
 fi
+
+# --- haproxy for the cluster tests (tests/test_cluster.py: daphne processes behind a real proxy) ---
+# Debian's package, installed like chromium (scripts/install_haproxy.sh, shared with
+# `make scale-demo`). Under CI=true the cluster tests fail, not skip, without it.
+if ! bash scripts/install_haproxy.sh && [ "$CI" = true ]; then
+  echo "CI needs haproxy for the cluster tests and it could not be installed." >&2
+  exit 1
+fi
+# --- end of the haproxy block ---
 
 # --- the single sign-on tests' OpenID Connect provider (oidc-provider on node; issue 16) ---
 # Installed here from tests/oidc_provider/package-lock.json, so nothing is downloaded while the

@@ -197,27 +197,33 @@ def _template_database(server: LiveServer) -> tuple[Path, str]:
         return _TEMPLATE
 
 
-def elapse(server: LiveServer, table: str) -> None:
+def elapse(server: LiveServer, table: str, where: str = "") -> None:
     """Emulated time passes for the rows of a sandbox `table` that wait for a moment
-    (`next_due_at`): each is due now, so what the sandbox would do then happens on its next
-    call. Tests use it instead of waiting out the emulated clock."""
+    (`next_due_at`; `where`: an extra SQL condition on them): each is due now, so what the
+    sandbox would do then happens on its next call. Tests use it instead of waiting out the
+    emulated clock."""
     import sqlite3
     from contextlib import closing
 
+    condition = f" AND ({where})" if where else ""
     with closing(sqlite3.connect(server.database, timeout=20)) as db, db:
         db.execute(
             f"UPDATE {table} SET next_due_at = strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 second') "
-            "WHERE next_due_at IS NOT NULL"
+            f"WHERE next_due_at IS NOT NULL{condition}"
         )
 
 
-def hasten(server: LiveServer, table: str, done, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
+# A task waiting for an approval is due when the request expires: hastening it would time out.
+NOT_WAITING = "status != 'PENDING_CUSTOMER_APPROVAL'"
+
+
+def hasten(server: LiveServer, table: str, done, timeout: float = 60, where: str = "") -> None:  # type: ignore[no-untyped-def]
     """Let emulated time pass for `table` (see `elapse`), a step at a time, until `done()`."""
     deadline = time.monotonic() + timeout
     while not done():
         if time.monotonic() > deadline:
             raise AssertionError(f"still not done after {timeout:g} s of hastened time")
-        elapse(server, table)
+        elapse(server, table, where)
         time.sleep(0.25)  # a poll interval of the page's watcher, at most a few steps
 
 

@@ -16,7 +16,15 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser_support import WIDE, LiveServer, hasten, require_chromium, shot, wait_until
+from tests.browser_support import (
+    NOT_WAITING,
+    WIDE,
+    LiveServer,
+    hasten,
+    require_chromium,
+    shot,
+    wait_until,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -268,6 +276,7 @@ def test_pushed_controls_are_for_operators_and_work(server, browser, new_page): 
             server,
             "sandbox_backlogtask",
             lambda: watching.locator(".record-approval_request").count() > 0,
+            where=NOT_WAITING,
         )
         for page in (operator, watching, viewer):
             page.locator(".record-approval_request").wait_for(timeout=SLOW)
@@ -295,6 +304,7 @@ def test_pushed_controls_are_for_operators_and_work(server, browser, new_page): 
             server,
             "sandbox_backlogtask",
             lambda: watching.locator(".record-root_cause").count() > 0,
+            where=NOT_WAITING,
         )
         watching.locator(".record-root_cause").wait_for(timeout=SLOW)
         assert watching.get_by_role("button", name="Approve").count() == 0

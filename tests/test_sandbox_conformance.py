@@ -1217,8 +1217,23 @@ def _too_long(w: World, service: str, operation: str) -> dict[str, Any] | None:
     return None
 
 
+def _limited(service: str, operation: str) -> bool:
+    """The operation takes a string member with a maximum a test can exceed."""
+    shape = wire.service_model(service).operation_model(operation).input_shape
+    return shape is not None and any(
+        member.type_name == "string"
+        and member.metadata.get("max")
+        and member.metadata["max"] < 5000
+        and member.serialization.get("location") != "header"
+        for member in shape.members.values()
+    )
+
+
+REFUSABLE = [(s, o) for s, o in OPERATIONS if _limited(s, o)]
+
+
 @pytest.mark.parametrize(
-    ("service", "operation"), OPERATIONS, ids=[f"{s}:{o}" for s, o in OPERATIONS]
+    ("service", "operation"), REFUSABLE, ids=[f"{s}:{o}" for s, o in REFUSABLE]
 )
 def test_every_refusal_is_a_modeled_error_shaped_by_the_model(
     world, monkeypatch, service, operation
@@ -1226,8 +1241,7 @@ def test_every_refusal_is_a_modeled_error_shaped_by_the_model(
     """Input over a model limit: the answer is one of the operation's errors, with its status,
     and a body its error shape allows."""
     params = _too_long(world, service, operation)
-    if params is None:
-        pytest.skip("no string member with a maximum to exceed")
+    assert params is not None, "no working input to push over its limit"
     tap = Tap()
     monkeypatch.setattr(wire, "dispatch", tap(wire.dispatch))
     op = wire.service_model(service).operation_model(operation)
