@@ -3,7 +3,7 @@ from django.urls import include, path
 
 from dashboard.accounts.views import ConsoleLoginView
 from dashboard.configuration import urls as configuration_urls
-from dashboard.core import csp
+from dashboard.core import csp, views_palette
 from dashboard.core import views as core_views
 
 urlpatterns = [
@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("dashboard.accounts.urls")),
     path("csp-report", csp.report, name="csp-report"),
     path("audit/", core_views.audit_log, name="audit-log"),
+    path("go/", views_palette.palette, name="palette"),
     path("setup/", core_views.setup, name="setup"),
     path("healthz", core_views.healthz, name="healthz"),
     path("inbox/", include("dashboard.inbox.urls")),

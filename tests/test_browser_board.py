@@ -84,8 +84,8 @@ def test_two_tabs_see_each_others_changes_and_those_made_elsewhere(server, new_p
     sid, (disk, spike, slow) = board["space"], board["tasks"]
     url = f"{server.url}/spaces/{sid}/tasks/"
     acting, watching, filtered = new_page(), new_page(), new_page()
-    acting.goto(url)
-    watching.goto(url)
+    acting.goto(url)  # open work, the default
+    watching.goto(url + "?status=ALL")
     # A third tab shows only what waits for triage.
     filtered.goto(url + "?status=PENDING_TRIAGE")
     for page in (acting, watching, filtered):
@@ -106,9 +106,11 @@ def test_two_tabs_see_each_others_changes_and_those_made_elsewhere(server, new_p
     expect(watching.locator("#chip-SKIPPED")).to_be_visible()
     expect(watching.locator("#chip-SKIPPED b")).to_have_text("1")
     expect(watching.locator("#chip-PENDING_TRIAGE b")).to_have_text("2")
-    # The filtered tab drops the row that no longer matches its filter.
+    # The filtered tab drops the row that no longer matches its filter; so does open work.
     expect(filtered.locator(f"#task-{disk}")).to_have_count(0)
     assert len(row_ids(filtered)) == 2
+    expect(acting.locator(f"#task-{disk}")).to_have_count(0)
+    expect(acting.locator("#scope-open b")).to_have_text("2")
 
     # A status change on a task page in the acting tab.
     acting.goto(f"{server.url}/spaces/{sid}/tasks/{spike}/")
@@ -146,7 +148,7 @@ def test_a_tab_reconnects_and_catches_up_after_the_server_restarts(server, new_p
     board = setup_board(server, "Reconnecting board", ["Queue backlog", "Cert expiry"])
     sid, (queue, cert) = board["space"], board["tasks"]
     page, filtered = new_page(), new_page()
-    page.goto(f"{server.url}/spaces/{sid}/tasks/")
+    page.goto(f"{server.url}/spaces/{sid}/tasks/?status=ALL")
     filtered.goto(f"{server.url}/spaces/{sid}/tasks/?status=PENDING_TRIAGE")
     for tab in (page, filtered):
         wait_live(tab)

@@ -98,7 +98,7 @@ def test_the_page_draws_a_bar_per_metric_and_warns_past_80_percent(viewer_client
     widths = re.findall(r'<rect class="fill" x="0" y="0" width="([\d.]+)"', body)
     assert widths == ["86.25", "10.00"]  # the unlimited metric has no bar
     assert "1.2 h used · no limit" in text
-    assert body.count("<svg") == 2 and "chart" not in body.lower()
+    assert body.count('<svg class="usage-bar"') == 2 and "chart" not in body.lower()
 
 
 def test_usage_in_the_sandbox_grows_with_an_investigation_and_then_warns(viewer_client):

@@ -3,6 +3,7 @@
 import datetime as dt
 
 from dashboard.tasks.filters import (
+    ALL,
     WHY_NO_PRIORITY_SORT_WITH_DATES,
     WHY_NO_PRIORITY_SORT_WITHOUT_TYPE,
     WHY_PRIORITY_AND_STATUS,
@@ -39,14 +40,17 @@ def test_it_reads_filters_and_sort_from_the_url():
 
 def test_it_drops_status_when_priority_and_status_come_without_a_type():
     q = BoardQuery.from_query({"priority": "HIGH", "status": "IN_PROGRESS"})
-    assert q.priority == "HIGH" and q.status == ""
+    assert q.priority == "HIGH" and q.status == ALL
     assert any(WHY_PRIORITY_AND_STATUS in n for n in q.notices)
 
 
 def test_it_sorts_by_created_time_when_a_date_range_is_given():
-    q = BoardQuery.from_query({"sort": "PRIORITY", "created_after": "2026-11-01"})
+    q = BoardQuery.from_query({"sort": "PRIORITY", "created_after": "2026-11-01", "status": "ALL"})
     assert q.sort == "CREATED_AT"
     assert any(WHY_NO_PRIORITY_SORT_WITH_DATES in n for n in q.notices)
+    # Open work is sorted by the console: a date range keeps the priority order.
+    open_work = BoardQuery.from_query({"sort": "PRIORITY", "created_after": "2026-11-01"})
+    assert open_work.sort == "PRIORITY" and open_work.notices == ()
 
 
 def test_it_refuses_priority_sort_with_a_status_filter_alone():
@@ -60,13 +64,23 @@ def test_it_refuses_priority_sort_with_a_status_filter_alone():
 
 
 def test_it_disables_the_options_that_would_build_a_rejected_request():
-    assert BoardQuery.from_query({"priority": "LOW"}).disabled() == {
-        "status": WHY_PRIORITY_AND_STATUS,
+    assert BoardQuery.from_query({"priority": "LOW", "status": "ALL"}).disabled() == {
+        "one_status": WHY_PRIORITY_AND_STATUS,
         "sort_priority": WHY_NO_PRIORITY_SORT_WITHOUT_TYPE,
     }
-    assert BoardQuery.from_query({"priority": "LOW", "type": "INVESTIGATION"}).disabled() == {}
-    assert "dates" in BoardQuery.from_query({"sort": "PRIORITY"}).disabled()
-    assert "sort_priority" in BoardQuery.from_query({"created_before": "2026-11-02"}).disabled()
+    typed = {"priority": "LOW", "type": "INVESTIGATION", "status": "ALL"}
+    assert BoardQuery.from_query(typed).disabled() == {}
+    assert "dates" in BoardQuery.from_query({"sort": "PRIORITY", "status": "ALL"}).disabled()
+    dated = {"created_before": "2026-11-02", "status": "ALL"}
+    assert "sort_priority" in BoardQuery.from_query(dated).disabled()
+    # Open work: only a single status with a priority and no type is off (the merge allows the
+    # rest: its sort is the console's own).
+    assert BoardQuery.from_query({"priority": "LOW"}).disabled() == {
+        "one_status": WHY_PRIORITY_AND_STATUS
+    }
+    assert (
+        BoardQuery.from_query({"sort": "PRIORITY", "created_after": "2026-11-01"}).disabled() == {}
+    )
 
 
 def test_it_ignores_unknown_values_and_bad_dates_with_a_notice():
@@ -88,3 +102,9 @@ def test_the_querystring_round_trips_and_leaves_defaults_out():
     assert q.querystring() == "status=FAILED&order=ASC"
     assert BoardQuery.from_query(dict(p.split("=") for p in q.querystring().split("&"))) == q
     assert BoardQuery().querystring() == ""
+
+
+def test_linked_tasks_show_in_every_status_unless_one_is_asked_for():
+    assert BoardQuery.from_query({"primary": "task-1"}).status == ALL
+    assert BoardQuery.from_query({"primary": "task-1", "status": "LINKED"}).status == "LINKED"
+    assert BoardQuery.from_query({}).status == "OPEN"

@@ -107,8 +107,9 @@ def test_a_deleted_task_and_the_counts():
     deleted = live.render_board(Change(BOARD_KEY, DELETED, "task-1", None))
     assert 'id="task-task-1" data-live="deleted" hidden' in deleted
     counts = live.render_board(Change(BOARD_KEY, UPDATED, live.COUNTS, {"IN_PROGRESS": 2}))
-    assert '<span id="board-total" class="muted" hx-swap-oob="true">In this space, 2 tasks:' in (
-        counts
+    assert (
+        '<span id="board-total" class="visually-hidden" hx-swap-oob="true">In this space, 2 tasks:'
+        in (counts)
     )
     for status in STATUSES:
         n = 2 if status == "IN_PROGRESS" else 0

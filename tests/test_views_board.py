@@ -6,6 +6,7 @@ import csv
 import html
 import io
 import json
+import re
 
 import pytest
 
@@ -68,19 +69,27 @@ def test_a_rejected_combination_in_the_url_is_narrowed_with_a_notice(viewer_clie
 
 
 def test_options_that_would_be_rejected_are_disabled_with_the_reason(viewer_client, space, tasks):
-    body = viewer_client.get(_url(space) + "?priority=HIGH").content.decode()
-    assert 'id="f-status" disabled' in body
+    body = viewer_client.get(_url(space) + "?priority=HIGH&status=ALL").content.decode()
+    # A single status with a priority needs a type; open work and all statuses stay open.
+    assert re.search(r'<option value="PENDING_START"\s+disabled>', body)
+    assert '<option value="">Open work</option>' in body
+    assert re.search(r'<option value="ALL"\s+selected>', body)
     assert WHY_PRIORITY_AND_STATUS in body
     assert 'value="PRIORITY"  disabled' in body or 'value="PRIORITY" disabled' in body
 
 
-def test_it_pages_with_load_more(viewer_client, space):
+@pytest.mark.parametrize("scope", ["", "ALL"])
+def test_it_pages_with_load_more(viewer_client, space, scope):
     _make(space, 55)
-    body = viewer_client.get(_url(space)).content.decode()
+    url = _url(space) + (f"?status={scope}" if scope else "")
+    body = viewer_client.get(url).content.decode()
     assert body.count('class="task-row') == 50
     assert 'id="load-more"' in body
-    token = body.split("next=", 1)[1].split('"', 1)[0].replace("&amp;", "&")
-    more = viewer_client.get(_url(space) + f"?next={token}", HTTP_HX_REQUEST="true")
+    more_link = html.unescape(
+        body.split('id="load-more"', 1)[1].split('href="?', 1)[1].split('"')[0]
+    )
+    assert ("offset=50" in more_link) == (scope == "")  # open work is merged: it pages itself
+    more = viewer_client.get(_url(space) + f"?{more_link}", HTTP_HX_REQUEST="true")
     rows = more.content.decode()
     assert rows.count('class="task-row') == 5
     assert 'id="load-more"' not in rows
@@ -167,9 +176,15 @@ def test_counts_come_from_the_board_watch_while_it_polls(viewer_client, space, t
     cache.delete(f"board-counts:{space['agentSpaceId']}")
     store.save(key, {live.COUNTS: {"IN_PROGRESS": 7, "COMPLETED": 2}})
     assert store.claim_lease(key, "poller-token", 30)
-    listed = []
+    listed = []  # counting lists every task: no filter (the open work's lists have one)
     real = aws_tasks.iter_tasks
-    monkeypatch.setattr(aws_tasks, "iter_tasks", lambda *a, **k: listed.append(a) or real(*a, **k))
+
+    def spy(*a, **k):
+        if not k.get("filter"):
+            listed.append(a)
+        return real(*a, **k)
+
+    monkeypatch.setattr(aws_tasks, "iter_tasks", spy)
     body = viewer_client.get(_url(space)).content.decode()
     assert "9 tasks" in body  # the watch's figures, not a recount
     assert listed == []
@@ -180,7 +195,7 @@ def test_counts_come_from_the_board_watch_while_it_polls(viewer_client, space, t
 
 def test_a_stale_page_link_starts_again_from_the_first_page(viewer_client, space, tasks):
     for token in ("not-a-token", "x" * 5000):
-        response = viewer_client.get(_url(space) + f"?next={token}&priority=HIGH")
+        response = viewer_client.get(_url(space) + f"?next={token}&priority=HIGH&status=ALL")
         assert response.status_code == 200
         body = response.content.decode()
         assert "That page link no longer works; showing the first page." in body

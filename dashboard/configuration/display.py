@@ -158,8 +158,32 @@ def usage_metric(metric: str, value: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# The pace is said once a day of the period has gone by (before, one busy hour reads as a
+# month's overrun).
+PACE_AFTER = dt.timedelta(days=1)
+
+
+def pace(
+    row: dict[str, Any], start: dt.datetime, end: dt.datetime, now: dt.datetime
+) -> dict[str, Any]:
+    """Where a limited metric ends the period at its pace so far: the hours projected at the
+    end, and when it reaches its limit if that comes first ("runs_out", else None)."""
+    out: dict[str, Any] = {"runs_out": None, "projected_text": ""}
+    elapsed = (now - start).total_seconds()
+    if row["unlimited"] or row["over"] or row["used"] <= 0 or now - start < PACE_AFTER:
+        return out
+    rate = row["used"] / elapsed  # hours per second so far
+    projected = row["used"] + rate * max((end - now).total_seconds(), 0.0)
+    out["projected_text"] = _hours(projected)
+    runs_out = now + dt.timedelta(seconds=(row["limit"] - row["used"]) / rate)
+    if runs_out < end:
+        out["runs_out"] = runs_out
+    return out
+
+
 def usage(answer: dict[str, Any], now: dt.datetime | None = None) -> dict[str, Any]:
-    """GetAccountUsage as rows of bars, in the model's order, plus the period."""
+    """GetAccountUsage as rows of bars, in the model's order, plus the period and, for each
+    limited metric, its pace (a warning when the pace reaches the limit before the end)."""
     now = now or timezone.now()
     rows = []
     for metric, value in answer.items():
@@ -180,10 +204,13 @@ def usage(answer: dict[str, Any], now: dt.datetime | None = None) -> dict[str, A
             if total > 0
             else 0
         )
+        for row in rows:
+            row.update(pace(row, start, end, now))
     return {
         "rows": rows,
         "period": period,
         "warnings": [r for r in rows if r["warn"]],
+        "pace_warnings": [r for r in rows if r.get("runs_out") and not r["warn"]],
         "threshold": USAGE_WARNING_PERCENT,
     }
 

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from . import roles
+from . import audit_targets, roles
 from .middleware import alert_response, database_unavailable_response, is_database_outage
 from .models import AuditEntry
 
@@ -48,6 +48,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     operations = AuditEntry.objects.order_by("operation").values_list("operation", flat=True)
     context = {
         "page": page,
+        "targets": audit_targets.describe(page.object_list),
         "operations": sorted(set(operations)),
         "filters": {"operation": operation, "outcome": outcome, "user": user},
     }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views_board, views_report, views_support, views_task
+from . import saved_views, views_board, views_report, views_support, views_task
 
 app_name = "tasks"
 urlpatterns = [
@@ -8,6 +8,9 @@ urlpatterns = [
     path("tasks/export.<str:fmt>", views_board.export, name="export"),
     path("tasks/bulk/", views_board.bulk_status, name="bulk"),
     path("tasks/new/", views_task.create, name="create"),
+    # Before tasks/<task_id>/: saved views of the board (dashboard/tasks/saved_views.py).
+    path("tasks/views/", saved_views.save, name="view-save"),
+    path("tasks/views/<str:token>/delete/", saved_views.delete, name="view-delete"),
     path("tasks/<str:task_id>/", views_task.detail, name="detail"),
     path("tasks/<str:task_id>/status/", views_task.change_status, name="status"),
     path("tasks/<str:task_id>/report/", views_report.report, name="report"),

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlencode
 
 import regex
 from django.conf import settings
@@ -29,13 +30,16 @@ from dashboard.core import roles
 from dashboard.core.audit import audited
 from dashboard.core.views import wants_fragment
 
-from . import live
-from .filters import PRIORITIES, STATUSES, TASK_TYPES, BoardQuery, label
+from . import live, saved_views
+from .filters import ALL, OPEN, OPEN_STATUSES, PRIORITIES, STATUSES, TASK_TYPES, BoardQuery, label
 
 logger = logging.getLogger(__name__)
 VERSION = regex.compile(r"[0-9]{1,18}")
 
 PAGE_SIZE = 50
+# Open work is merged by the console from one list per open status: at most this many tasks
+# are gathered (more says so; a space with thousands of open tasks needs a narrower filter).
+OPEN_LIMIT = 2000
 EXPORT_PAGE_SIZE = 1000  # the API's maximum: fewest calls for a full export
 SERVICE = "devops-agent"
 # Targets a person may pick for several tasks at once (the API changes status only).
@@ -97,11 +101,53 @@ def _status_links(q: BoardQuery, counts: dict[str, int]) -> list[dict[str, Any]]
                 "label": label(status),
                 "count": counts.get(status, 0),
                 "active": q.status == status,
+                "open": status in OPEN_STATUSES,
                 "query": q.querystring(**overrides),
                 "shown": bool(counts.get(status, 0) or q.status == status),
             }
         )
     return links
+
+
+def _scope_links(q: BoardQuery, counts: dict[str, int]) -> list[dict[str, Any]]:
+    """ "Open work" and "All statuses": the two views one click away, with their counts."""
+    return [
+        {
+            "scope": OPEN,
+            "label": "Open work",
+            "count": sum(counts.get(s, 0) for s in OPEN_STATUSES),
+            "active": q.status == OPEN,
+            "query": q.querystring(status="", sort="" if q.sort == "CREATED_AT" else q.sort),
+            "statuses": " ".join(OPEN_STATUSES),
+        },
+        {
+            "scope": ALL,
+            "label": "All statuses",
+            "count": sum(counts.values()),
+            "active": q.status == ALL,
+            "query": q.querystring(status=ALL, sort="" if q.sort == "PRIORITY" else q.sort),
+            "statuses": " ".join(STATUSES),
+        },
+    ]
+
+
+def open_work(space_id: str, q: BoardQuery) -> tuple[list[dict[str, Any]], bool]:
+    """Every open task the query matches, merged from one list per open status and ordered by
+    `q.order_key`; and whether `OPEN_LIMIT` cut it short."""
+    found: dict[str, dict[str, Any]] = {}
+    for params in q.api_calls():
+        for task in aws_tasks.iter_tasks(space_id, **params, page_size=EXPORT_PAGE_SIZE):
+            found[task["taskId"]] = task
+            if len(found) >= OPEN_LIMIT:
+                return sorted(found.values(), key=q.order_key), True
+    return sorted(found.values(), key=q.order_key), False
+
+
+def _offset(request: HttpRequest) -> int:
+    try:
+        return max(0, min(int(request.GET.get("offset", "0")), OPEN_LIMIT))
+    except ValueError:
+        return 0
 
 
 def _context(
@@ -110,25 +156,45 @@ def _context(
     """One page of the board. An old or edited "next" link starts again from the first page
     with a notice (`restart`); "load more" (restart False) says what failed instead, since
     its rows are appended to those shown."""
-    token = request.GET.get("next") or None
-    try:
-        page = aws_tasks.list_tasks(space_id, **q.api(), limit=PAGE_SIZE, next_token=token)
-    except errors.ValidationFailed:
-        if not token or not restart:
-            raise
-        notice = "That page link no longer works; showing the first page."
-        q = replace(q, notices=(*q.notices, notice))
-        page = aws_tasks.list_tasks(space_id, **q.api(), limit=PAGE_SIZE)
+    more = ""
+    if q.is_open:
+        merged, cut = open_work(space_id, q)
+        offset = _offset(request)
+        tasks = merged[offset : offset + PAGE_SIZE]
+        if offset + PAGE_SIZE < len(merged):
+            more = f"offset={offset + PAGE_SIZE}"
+        if cut:
+            notice = (
+                f"Showing the first {OPEN_LIMIT} open tasks: filter by type or priority to "
+                "see the rest."
+            )
+            q = replace(q, notices=(*q.notices, notice))
+    else:
+        token = request.GET.get("next") or None
+        try:
+            page = aws_tasks.list_tasks(space_id, **q.api(), limit=PAGE_SIZE, next_token=token)
+        except errors.ValidationFailed:
+            if not token or not restart:
+                raise
+            notice = "That page link no longer works; showing the first page."
+            q = replace(q, notices=(*q.notices, notice))
+            page = aws_tasks.list_tasks(space_id, **q.api(), limit=PAGE_SIZE)
+        tasks = page["tasks"]
+        if page["nextToken"]:
+            more = urlencode({"next": page["nextToken"]})
+    if more and q.querystring():
+        more = f"{q.querystring()}&{more}"
     return {
         "space_id": space_id,
         "q": q,
-        "tasks": page["tasks"],
-        "next_token": page["nextToken"],
+        "tasks": tasks,
+        "more_query": more,
         "disabled": q.disabled(),
         "priorities": PRIORITIES,
         "statuses": STATUSES,
         "task_types": TASK_TYPES,
         "bulk_targets": BULK_TARGETS,
+        "open_statuses": OPEN_STATUSES,
         "now": timezone.now(),
     }
 
@@ -136,16 +202,20 @@ def _context(
 @require_GET
 @vary_on_headers("HX-Request")
 def board(request: HttpRequest, space_id: str) -> HttpResponse:
-    q = BoardQuery.from_query(request.GET)
-    if wants_fragment(request) and request.GET.get("next"):
+    view, q = saved_views.query_of(request)
+    if wants_fragment(request) and (request.GET.get("next") or request.GET.get("offset")):
         context = _context(request, space_id, q, restart=False)
         return render(request, "tasks/board.html#page", context)
     context = _context(request, space_id, q)
     context["space"] = aws_spaces.get_space(space_id)
     counts = status_counts(space_id)
     context["counts"] = _status_links(q, counts)
+    context["scopes"] = _scope_links(q, counts)
     context["total"] = sum(counts.values())
     context["live_notice"] = live.board_notice(space_id)
+    context.update(saved_views.board_context(request, space_id, view, q))
+    # A filter changed from the open panel: it stays open for the next change.
+    context["filters_open"] = request.headers.get("HX-Trigger") == "board-filters"
     if wants_fragment(request):
         return render(request, "tasks/board.html#board", context)
     return render(request, "tasks/board.html", context)
@@ -289,7 +359,10 @@ def _row(task: dict[str, Any]) -> dict[str, Any]:
 
 
 def _iso(value: Any) -> str:
-    return value.isoformat() if isinstance(value, dt.datetime) else (value or "")
+    """Exports say times in UTC (ISO 8601), whatever zone the server or reader is in."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat() if value.tzinfo else value.isoformat()
+    return value or ""
 
 
 def _json_default(value: Any) -> Any:
@@ -344,7 +417,10 @@ def export(request: HttpRequest, space_id: str, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "json"):
         raise Http404("Export as .csv or .json")
     q = BoardQuery.from_query(request.GET)
-    tasks = aws_tasks.iter_tasks(space_id, **q.api(), page_size=EXPORT_PAGE_SIZE)
+    if q.is_open:
+        tasks: Iterator[dict[str, Any]] = iter(open_work(space_id, q)[0])
+    else:
+        tasks = aws_tasks.iter_tasks(space_id, **q.api(), page_size=EXPORT_PAGE_SIZE)
     # Fetch the first page before answering, so an error there is a proper error page.
     first: list[dict[str, Any]] = []
     for task in tasks:

@@ -34,23 +34,29 @@
     return isNaN(ms) ? null : ms * 1000;
   }
 
+  // The status field: "" is open work (the statuses in the form's data-open-statuses), "ALL"
+  // every status, else one status.
   function tabQuery() {
     var form = filterForm();
+    var status = field(form, "status");
+    var open = status === "" ? ((form && form.getAttribute("data-open-statuses")) || "").split(" ") : null;
     return {
-      status: field(form, "status"),
+      status: status === "ALL" ? "" : status,
+      open: open,
       priority: field(form, "priority"),
       type: field(form, "type"),
       primary: field(form, "primary"),
       after: bound(field(form, "created_after"), false),
       before: bound(field(form, "created_before"), true),
-      sort: field(form, "sort") || "CREATED_AT",
+      sort: field(form, "sort") || (open ? "PRIORITY" : "CREATED_AT"),
       order: field(form, "order") || "DESC",
     };
   }
 
   function matches(row, q) {
     var d = row.dataset;
-    if (q.status && d.status !== q.status) return false;
+    if (q.open) { if (q.open.indexOf(d.status) < 0) return false; }
+    else if (q.status && d.status !== q.status) return false;
     if (q.priority && d.priority !== q.priority) return false;
     if (q.type && d.type !== q.type) return false;
     if (q.primary && d.primary !== q.primary) return false;
@@ -61,8 +67,16 @@
   }
 
   // < 0 when row a comes before row b in the tab's sort (the API's: priority rank, then
-  // creation time, then task id, all in the chosen order).
+  // creation time, then task id, all in the chosen order). Open work is merged by the server
+  // (dashboard/tasks/filters.py order_key): priority in the chosen order, then the oldest.
   function compare(a, b, q) {
+    if (q.open && q.sort === "PRIORITY") {
+      var ra = Number(a.dataset.priorityRank) || 0, rb = Number(b.dataset.priorityRank) || 0;
+      if (ra !== rb) return (q.order === "DESC" ? rb - ra : ra - rb) < 0 ? -1 : 1;
+      var ca = Number(a.dataset.createdUs) || 0, cb = Number(b.dataset.createdUs) || 0;
+      if (ca !== cb) return ca < cb ? -1 : 1;
+      return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+    }
     var keysA = [Number(a.dataset.createdUs) || 0, a.id];
     var keysB = [Number(b.dataset.createdUs) || 0, b.id];
     if (q.sort === "PRIORITY") {
@@ -170,7 +184,38 @@
     });
     var none = nav.querySelector(".chips-none");
     if (none) none.hidden = any;
+    // "Open work" and "All statuses" count the statuses they cover.
+    nav.querySelectorAll("a.chip.scope[data-statuses]").forEach(function (scope) {
+      var sum = 0;
+      scope.getAttribute("data-statuses").split(" ").forEach(function (status) {
+        var b = document.getElementById("chip-count-" + status);
+        sum += b ? (parseInt(b.textContent, 10) || 0) : 0;
+      });
+      var out = scope.querySelector(".scope-count");
+      if (out) out.textContent = String(sum);
+    });
   }
+
+  // --- menus ----------------------------------------------------------------------------------
+  // The toolbar's <details> menus (filters, views, export) close on a click elsewhere or Esc;
+  // one open at a time.
+  function menus() { return Array.prototype.slice.call(document.querySelectorAll(".board-tools details[open]")); }
+  document.addEventListener("click", function (event) {
+    var inside = event.target.closest(".board-tools details");
+    menus().forEach(function (menu) { if (menu !== inside) menu.open = false; });
+    if (event.target.closest(".keys-button")) {
+      var help = document.getElementById("keys-help");
+      if (help) help.showModal();
+    }
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var open = menus();
+    if (!open.length) return;
+    open.forEach(function (menu) { menu.open = false; });
+    var summary = open[0].querySelector("summary");
+    if (summary) summary.focus();
+  });
 
   document.addEventListener("htmx:wsAfterMessage", function () {
     reconcile();
@@ -214,6 +259,8 @@
       var row = document.querySelector("#task-rows > tr.kbd-current input[type=checkbox]");
       if (row) { row.checked = !row.checked; event.preventDefault(); }
     } else if (event.key === "/") {
+      var panel = document.getElementById("board-filter-panel");
+      if (panel) panel.open = true;
       var first = document.querySelector("#board-filters select:not([disabled])");
       if (first) { first.focus(); event.preventDefault(); }
     } else if (event.key === "?" && help) {

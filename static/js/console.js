@@ -195,4 +195,74 @@
       resync();
     }
   });
+
+  // --- The top bar's menu on narrow screens (CSS folds it only when scripting is on) --------
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest(".menu-button");
+    var bar = document.getElementById("topbar");
+    if (!bar) return;
+    if (button) {
+      var open = button.getAttribute("aria-expanded") !== "true";
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      bar.classList.toggle("menu-open", open);
+    } else if (bar.classList.contains("menu-open") && !event.target.closest("#topbar-menu")) {
+      bar.classList.remove("menu-open");
+      bar.querySelector(".menu-button").setAttribute("aria-expanded", "false");
+    }
+  });
+  document.addEventListener("keydown", function (event) {
+    var bar = document.getElementById("topbar");
+    if (event.key === "Escape" && bar && bar.classList.contains("menu-open")) {
+      bar.classList.remove("menu-open");
+      var button = bar.querySelector(".menu-button");
+      button.setAttribute("aria-expanded", "false");
+      button.focus();
+    }
+  });
+
+  // Tabs that scroll sideways on a phone: the current one in view.
+  document.querySelectorAll(".space-tabs [aria-current=page]").forEach(function (tab) {
+    var row = tab.parentElement;
+    if (row.scrollWidth > row.clientWidth) row.scrollLeft = tab.offsetLeft - row.clientWidth / 3;
+  });
+
+  // --- One time format (dashboard/core/moments.py) ------------------------------------------
+  // <time class="moment" datetime="…Z">4 minutes ago</time>: the words stay current, and the
+  // title (hover) and data-local (shown on focus by console.css) give the moment in the
+  // browser's own time zone. Words as the server's relative(): the largest unit only.
+  var UNITS = [[3600, 60, "minute"], [86400, 3600, "hour"], [14 * 86400, 86400, "day"],
+               [60 * 86400, 7 * 86400, "week"], [365 * 86400, 30 * 86400, "month"]];
+  function relative(ms) {
+    var seconds = (Date.now() - ms) / 1000;
+    var future = seconds < 0;
+    seconds = Math.abs(seconds);
+    if (seconds < 60) return "just now";
+    var count = Math.floor(seconds / (365 * 86400)), name = "year";
+    for (var i = 0; i < UNITS.length; i++) {
+      if (seconds < UNITS[i][0]) { count = Math.floor(seconds / UNITS[i][1]); name = UNITS[i][2]; break; }
+    }
+    var words = count + " " + name + (count === 1 ? "" : "s");
+    return future ? "in " + words : words + " ago";
+  }
+  var LOCAL = new Intl.DateTimeFormat(undefined, {
+    year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+    second: "2-digit", hourCycle: "h23", timeZoneName: "short"
+  });
+  function moments(root) {
+    (root || document).querySelectorAll("time.moment[datetime]").forEach(function (el) {
+      var ms = Date.parse(el.getAttribute("datetime"));
+      if (isNaN(ms)) return;
+      if (!el.hasAttribute("data-local")) {
+        var local = LOCAL.format(new Date(ms));
+        el.setAttribute("data-local", local);
+        el.title = local;
+      }
+      var words = relative(ms);
+      if (el.textContent !== words) el.textContent = words;
+    });
+  }
+  moments(document);
+  document.addEventListener("htmx:afterSettle", function () { moments(document); });
+  document.addEventListener("htmx:wsAfterMessage", function () { moments(document); });
+  setInterval(function () { moments(document); }, 30000);
 })();

@@ -22,6 +22,21 @@ def is_web_url(value: object) -> bool:
 
 
 @register.filter
+def get_item(mapping: object, key: object) -> object:
+    """mapping[key] in a template ({{ targets|get_item:entry.pk }}); None when absent."""
+    return mapping.get(key) if isinstance(mapping, dict) else None
+
+
+@register.filter
+def moment(value: object) -> str:
+    """A time as "4 minutes ago" with the exact moment on hover and focus (one format for the
+    whole console; see dashboard/core/moments.py)."""
+    from dashboard.core.moments import moment_html
+
+    return moment_html(value)
+
+
+@register.filter
 def markdown(value: object) -> str:
     """Untrusted Markdown (agent output) as sanitized HTML; see dashboard/core/markdown.py."""
     from dashboard.core.markdown import render_markdown

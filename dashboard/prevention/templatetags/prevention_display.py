@@ -7,8 +7,8 @@ import datetime as dt
 from typing import Any
 
 from django import template
-from django.utils.timesince import timesince
 
+from dashboard.core.moments import as_datetime, relative
 from dashboard.lib import schedule
 
 register = template.Library()
@@ -28,13 +28,9 @@ _REC_WORDS = {"UPDATE_IN_PROGRESS": "Being revised"}
 
 @register.filter
 def ago(value: Any) -> str:
-    """ "5 hours ago": the largest unit only (a list has no room for "4 hours, 59 minutes")."""
-    if not isinstance(value, dt.datetime):
-        return ""
-    now = dt.datetime.now(dt.UTC)
-    if value > now - dt.timedelta(minutes=1):
-        return "just now"
-    return f"{timesince(value, now, depth=1)} ago"
+    """ "5 hours ago" (dashboard/core/moments.py's words, for titles and short lists)."""
+    when = as_datetime(value)
+    return relative(when) if when else ""
 
 
 @register.filter

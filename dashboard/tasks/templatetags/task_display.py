@@ -114,6 +114,15 @@ def http_url(value: Any) -> str:
 
 
 @register.filter
+def task_links(value: Any, space_id: Any) -> SafeString:
+    """Task ids in agent text (plain, or sanitized Markdown) as links to the task when it is one
+    of the space's (dashboard/tasks/refs.py)."""
+    from dashboard.tasks.refs import link_task_ids
+
+    return link_task_ids(value, str(space_id or ""))
+
+
+@register.filter
 def when(value: Any) -> str:
     """A timestamp as "YYYY-MM-DD HH:MM:SS UTC"; text that is not one is shown as it is."""
     if isinstance(value, dt.datetime):

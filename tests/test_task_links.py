@@ -1,0 +1,106 @@
+"""Task ids in agent replies and journal text become links to the task when the task belongs
+to the space (dashboard/tasks/refs.py), rendered on the server from the final text."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from django.core.cache import cache
+
+from dashboard.aws import spaces as aws_spaces
+from dashboard.aws import tasks as aws_tasks
+from dashboard.core.markdown import render_markdown
+from dashboard.tasks.refs import link_task_ids
+
+from .chat_support import backlog, new_chat, serialize_sqlite
+
+
+@pytest.fixture(autouse=True)
+def _clear():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _new(space_id: str, title: str = "Disk full") -> str:
+    task = aws_tasks.create_task(space_id, task_type="INVESTIGATION", title=title, priority="HIGH")
+    return task["taskId"]
+
+
+def test_only_the_spaces_own_task_ids_are_linked(space):
+    sid = space["agentSpaceId"]
+    mine = _new(sid)
+    other_space = aws_spaces.create_space(name="Other", description="", locale="en-US")
+    theirs = _new(other_space["agentSpaceId"])
+    nobody = str(uuid.uuid4())
+    html = str(link_task_ids(f"See {mine}, {theirs} and {nobody} <b>", sid))
+    assert f'<a class="task-ref" href="/spaces/{sid}/tasks/{mine}/">{mine}</a>' in html
+    assert html.count("task-ref") == 1
+    assert "&lt;b&gt;" in html  # plain text is escaped, not trusted
+
+
+def test_in_markdown_ids_in_code_are_linked_but_not_inside_links(space):
+    sid = space["agentSpaceId"]
+    tid = _new(sid)
+    html = str(
+        link_task_ids(
+            render_markdown(f"Open `{tid}` or [the task](https://example.com/{tid})"), sid
+        )
+    )
+    assert f'<code><a class="task-ref" href="/spaces/{sid}/tasks/{tid}/">{tid}</a></code>' in html
+    assert f'href="https://example.com/{tid}"' in html and html.count("task-ref") == 1
+
+
+def test_an_older_task_than_the_newest_listed_is_found_by_its_id(space, monkeypatch):
+    sid = space["agentSpaceId"]
+    tid = _new(sid)
+    # As if the space had more tasks than one list call returns: the id is not among them.
+    monkeypatch.setattr(aws_tasks, "list_tasks", lambda *a, **k: {"tasks": [], "nextToken": None})
+    assert "task-ref" in str(link_task_ids(f"about {tid}", sid))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chat_reply_links_the_tasks_it_names(operator_client, space, settings, monkeypatch):
+    settings.SANDBOX_CHAT_TOKEN_SECONDS = 0.0
+    settings.SANDBOX_CHAT_FAULTS = ""
+    serialize_sqlite(monkeypatch)
+    sid = space["agentSpaceId"]
+    backlog(sid)
+    chat_id = new_chat(sid)
+    response = operator_client.post(
+        f"/spaces/{sid}/chat/{chat_id}/send/", {"content": "What is open?"}
+    )
+    page = operator_client.get(response["Location"]).content.decode()
+    linked = re.findall(rf'<a class="task-ref" href="/spaces/{sid}/tasks/([0-9a-f-]+)/">', page)
+    open_ids = {t["taskId"] for t in aws_tasks.list_tasks(sid, limit=100)["tasks"]}
+    assert linked and set(linked) <= open_ids
+
+
+def test_journal_text_links_the_tasks_it_names(viewer_client, space):
+    from django.utils import timezone
+
+    from dashboard.sandbox.lifecycle import record
+    from dashboard.sandbox.models.core import BacklogTask, Execution
+
+    sid = space["agentSpaceId"]
+    related = _new(sid, "Earlier outage")
+    tid = _new(sid, "Checkout errors")
+    now = timezone.now()
+    task = BacklogTask.objects.get(task_id=tid)
+    execution = Execution.objects.create(
+        execution_id=str(uuid.uuid4()),
+        space_id=sid,
+        task=task,
+        status="RUNNING",
+        agent_sub_task="investigation",
+        created_at=now,
+        updated_at=now,
+    )
+    BacklogTask.objects.filter(task_id=tid).update(
+        execution_id=execution.execution_id, status="IN_PROGRESS", next_due_at=None
+    )
+    record(execution, "OBSERVATION", {"text": f"Same signature as {related}."}, now).save()
+    page = viewer_client.get(f"/spaces/{sid}/tasks/{tid}/").content.decode()
+    assert f'<a class="task-ref" href="/spaces/{sid}/tasks/{related}/">{related}</a>' in page
