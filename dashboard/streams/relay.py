@@ -168,6 +168,7 @@ class Relay:
         self._closed = False  # a terminal event was numbered: nothing more is accepted
         self._wake = asyncio.Event()
         self._waiting = False  # the pump sleeps on _wake
+        self._holding = False  # ... with a batch that waits for its window to end
         self._stop = threading.Event()
         self._iterator: Any = None
         self._state: dict[str, Any] = {}
@@ -225,7 +226,10 @@ class Relay:
             self._inbox.append(event)
             if event_type in TERMINAL:
                 self._closed = True
-        self._poke()
+        # While the pump holds a batch until its window ends, another delta need not wake it
+        # (it would only join the batch): one wake-up per batch, not per event.
+        if not (self._holding and event_type in self.kind.coalesce):
+            self._poke()
         return event
 
     def _poke(self) -> None:
@@ -301,7 +305,9 @@ class Relay:
                 deadline = min(last_heard + idle, last_sent + heartbeat)
                 if buffer:
                     deadline = min(deadline, window_ends)
+                self._holding = bool(buffer)
                 items = await self._next(max(0.0, deadline - now))
+                self._holding = False
                 now = loop.time()
                 if items or self._heard:
                     last_heard = now
@@ -516,12 +522,17 @@ def pressure() -> float:
     return _lag + writer().backlog()
 
 
+# Lag a healthy loop has anyway (a busy moment, a collection): the window does not stretch for
+# it, so the configured window is the one in force until the process really falls behind.
+SLACK = 0.02
+
+
 def _window(base: float) -> float:
-    """The coalescing window now: the configured one, stretched by the pressure (a busy
-    process sends fewer, larger batches), at most MAX_WINDOW."""
+    """The coalescing window now: the configured one, stretched by the pressure beyond SLACK
+    (a process that falls behind sends fewer, larger batches), at most MAX_WINDOW."""
     if base <= 0:
         return 0.0
-    return min(MAX_WINDOW, base + 2 * pressure())
+    return min(MAX_WINDOW, base + 2 * max(0.0, pressure() - SLACK))
 
 
 def _monitor(loop: asyncio.AbstractEventLoop) -> None:
