@@ -147,6 +147,7 @@ class World:
         self.dir = Path(tempfile.mkdtemp(prefix="bench-fanout-"))
         self.processes: list[subprocess.Popen[bytes]] = []
         self.redis_port = 0
+        self.sandbox_db = f"sqlite:///{self.dir / 'sandbox.sqlite3'}"
         self.env = {
             k: v
             for k, v in os.environ.items()
@@ -154,7 +155,7 @@ class World:
         }
         self.env.update(
             DJANGO_SETTINGS_MODULE="dashboard.test_settings",
-            DATABASE_URL=f"sqlite:///{self.dir / 'db.sqlite3'}",
+            DATABASE_URL=f"sqlite:///{self.dir / 'db.sqlite3'}",  # the console's
             DASHBOARD_VAR_DIR=str(self.dir),
             DASHBOARD_BACKEND="sandbox",
             PYTHONPATH=str(ROOT),
@@ -193,19 +194,35 @@ class World:
 
         return redis.Redis(port=self.redis_port)
 
-    def manage(self, *args: str) -> str:
+    def manage(self, *args: str, database: str = "") -> str:
         return subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=ROOT,
-            env=self.env,
+            env={**self.env, **({"DATABASE_URL": database} if database else {})},
             capture_output=True,
             text=True,
             check=True,
         ).stdout
 
     def prepare(self, chats: int) -> dict[str, Any]:
+        """The emulator's world in a database of its own (AWS keeps its state elsewhere too:
+        the console's writes and the emulator's never wait for each other's SQLite lock), and
+        a signed-in operator in the console's."""
         self.manage("migrate", "--noinput", "-v0")
-        return prepare_chats(self.manage, chats)
+        self.manage("migrate", "--noinput", "-v0", database=self.sandbox_db)
+        ids = prepare_chats(lambda *a: self.manage(*a, database=self.sandbox_db), chats)
+        code = (
+            "from django.contrib.auth.models import User, Group\n"
+            "from django.contrib.sessions.backends.db import SessionStore\n"
+            "user = User.objects.create_user('bench', password='x')\n"
+            "user.groups.add(Group.objects.get_or_create(name='operator')[0])\n"
+            "s = SessionStore(); s['_auth_user_id'] = str(user.pk)\n"
+            "s['_auth_user_backend'] = 'django.contrib.auth.backends.ModelBackend'\n"
+            "s['_auth_user_hash'] = user.get_session_auth_hash(); s.create()\n"
+            "print(s.session_key)\n"
+        )
+        ids["session"] = self.manage("shell", "-c", code).strip().splitlines()[-1]
+        return ids
 
     def _spawn(self, args: list[str], port: int, **env: str) -> subprocess.Popen[bytes]:
         log = (self.dir / f"process-{port}.log").open("ab")
@@ -233,7 +250,9 @@ class World:
         """The emulator, the console and the floor: (console port, floor port, console)."""
         sandbox = _free_port()
         me = str(Path(__file__))
-        self._spawn([sys.executable, me, "--sandbox", str(sandbox)], sandbox)
+        self._spawn(
+            [sys.executable, me, "--sandbox", str(sandbox)], sandbox, DATABASE_URL=self.sandbox_db
+        )
         endpoint = f"http://127.0.0.1:{sandbox}"
         console = _free_port()
         process = self._spawn(
@@ -592,7 +611,9 @@ def _reply_tokens(world: World, ids: dict[str, Any]) -> tuple[int, int]:
         "r = ChatRecord.objects.filter(record_type='CHAT_RESPONSE').latest('created_at')\n"
         "print(json.dumps(r.content))\n"
     )
-    content = json.loads(world.manage("shell", "-c", code).strip().splitlines()[-1])
+    content = json.loads(
+        world.manage("shell", "-c", code, database=world.sandbox_db).strip().splitlines()[-1]
+    )
     from dashboard.sandbox.chat_agent import TOKEN
 
     text_tokens = [

@@ -13,7 +13,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from dashboard.core import daphne_options  # noqa: E402
+from dashboard.core import daphne_options, warmup  # noqa: E402
 from dashboard.routing import websocket_urlpatterns  # noqa: E402
 from dashboard.sandbox.browser_streams import route as sandbox_streams  # noqa: E402
 
@@ -29,3 +29,8 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# Before serving anyone: the first-use costs a live update would otherwise pay on the event
+# loop, and a garbage collector that does not pause every stream of the process.
+warmup.warm()
+warmup.tune_gc()
