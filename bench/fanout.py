@@ -375,6 +375,7 @@ async def chat_round(
     viewers: int,
     until: float,
     landed: Any = None,
+    on_ready: Any = None,
 ) -> list[Viewer]:
     """One chat with `viewers` sockets at `target`; the first asks again each time a reply has
     ended, until `until`. `landed` (a Counter) counts the process each socket landed on."""
@@ -400,8 +401,13 @@ async def chat_round(
         for v in out:  # the floor says "floor-done" instead of a status fragment
             v.take = _floor_take(v)  # type: ignore[method-assign]
     await asyncio.sleep(0.2)
+    if on_ready is not None:  # every viewer is connected and caught up
+        await asyncio.sleep(0.5)
+        on_ready()
     sender = out[0]
-    while time.time() < until:
+    rounds = 0
+    while time.time() < until or (until == 0 and rounds == 0):  # until 0: one reply
+        rounds += 1
         sender.done.clear()
         await sockets[0].send(send)
         try:
@@ -422,13 +428,19 @@ async def chat_round(
 
 
 async def _chat(
-    kind: str, port: int, ids: dict[str, Any], chat: str, viewers: int, until: float
+    kind: str,
+    port: int,
+    ids: dict[str, Any],
+    chat: str,
+    viewers: int,
+    until: float,
+    on_ready: Any = None,
 ) -> list[Viewer]:
     if kind == "console":
         target = console_target(port, ids, chat)
     else:
         target = (f"ws://127.0.0.1:{port}/", {}, None)
-    return await chat_round(kind, target, ids, chat, viewers, until)
+    return await chat_round(kind, target, ids, chat, viewers, until, on_ready=on_ready)
 
 
 def _floor_take(viewer: Viewer):  # type: ignore[no-untyped-def]
@@ -516,11 +528,22 @@ def b3(counts: tuple[int, ...] = (1, 10, 100)) -> None:
         print("| viewers | batches | Redis commands | per batch | PUBLISH | RPUSH | load |")
         print("|---|---|---|---|---|---|---|")
         for chat, viewers in zip(ids["chats"], counts, strict=True):
+            before: dict[str, Any] = {}
 
-            async def one(chat: str = chat, viewers: int = viewers) -> list[Viewer]:
-                return await _chat("console", console, ids, chat, viewers, time.time() + 0.1)
+            async def one(
+                chat: str = chat, viewers: int = viewers, before: dict[str, Any] = before
+            ) -> list[Viewer]:
+                # Counted from when every viewer is connected and caught up: the reply only.
+                return await _chat(
+                    "console",
+                    console,
+                    ids,
+                    chat,
+                    viewers,
+                    0,
+                    on_ready=lambda: before.update(client.info("commandstats")),
+                )
 
-            before = client.info("commandstats")
             out = asyncio.run(one())
             after = client.info("commandstats")
 
@@ -531,7 +554,7 @@ def b3(counts: tuple[int, ...] = (1, 10, 100)) -> None:
                     if name is None or k == f"cmdstat_{name}"
                 )
 
-            total = calls(after) - calls(before) - 2  # the two INFO calls
+            total = calls(after) - calls(before) - 1  # the INFO call
             publish = calls(after, "publish") - calls(before, "publish")
             rpush = calls(after, "rpush") - calls(before, "rpush")
             batches = max(1, rpush)
@@ -583,7 +606,7 @@ def b4(sockets: int = 1000) -> None:
         )
 
         async def reply() -> Viewer:
-            [viewer] = await _chat("console", console, ids, ids["chats"][0], 1, time.time() + 0.1)
+            [viewer] = await _chat("console", console, ids, ids["chats"][0], 1, 0)
             return viewer
 
         viewer = asyncio.run(reply())

@@ -42,10 +42,9 @@ def position_fragment(
 ) -> SafeString:
     """Where the page stands in `key`'s stream; the page sends it back in its hello."""
     return format_html(
-        '<div id="stream-pos-{}" class="stream-pos" hidden data-stream-key="{}" data-run="{}" '
-        'data-seq="{}" data-dom="{}"{}></div>',
+        '<div id="stream-pos-{}" class="stream-pos" hidden data-run="{}" data-seq="{}" '
+        'data-dom="{}"{}></div>',
         suffix(key),
-        key,
         run or "",
         seq,
         dom,

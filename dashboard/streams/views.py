@@ -108,10 +108,9 @@ def beat_fragment(key: str, at: float) -> SafeString:
 def resync_fragment(key: str) -> SafeString:
     """The page is older than the log: it must reload its stream region."""
     return format_html(
-        '<div id="stream-pos-{}" class="stream-pos" hidden data-stream-key="{}" data-run="" '
-        'data-seq="0" data-resync="1" hx-swap-oob="true"></div>',
+        '<div id="stream-pos-{}" class="stream-pos" hidden data-run="" data-seq="0" '
+        'data-resync="1" hx-swap-oob="true"></div>',
         suffix(key),
-        key,
     )
 
 
