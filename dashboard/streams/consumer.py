@@ -194,6 +194,10 @@ class StreamConsumer(FanoutConsumer):
         if not self.ready:
             return
         self._heard = asyncio.get_running_loop().time()
+        if self.paused:
+            # Nothing would reach the page: no log read and no render per batch for it. It
+            # catches up from the log once when it resumes.
+            return
         run = message["run"]
         have = self.positions.get(run, 0)
         if message["last"] <= have:
@@ -217,6 +221,8 @@ class StreamConsumer(FanoutConsumer):
         if not self.ready:
             return
         self._heard = asyncio.get_running_loop().time()
+        if self.paused:
+            return
         run, last = message.get("run"), message.get("last")
         if isinstance(run, str) and isinstance(last, int) and last > self.positions.get(run, 0):
             await self._catch_up(run, self.positions.get(run, 0), last)  # a batch was lost
@@ -227,7 +233,9 @@ class StreamConsumer(FanoutConsumer):
         log (a lost last batch, or a relay that died) and send what is missing."""
         self._checking = False
         loop = asyncio.get_running_loop()
-        if not self.ready or self._following() is None or loop.time() - self._heard < self._quiet():
+        if self.paused or not self.ready or self._following() is None:
+            return
+        if loop.time() - self._heard < self._quiet():
             return
         self._heard = loop.time()
         await self._refill()
