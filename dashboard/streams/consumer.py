@@ -73,6 +73,7 @@ class StreamConsumer(FanoutConsumer):
         self._heard = 0.0  # loop time of the last message from the relay (or the hello)
         self._watcher: asyncio.Task[None] | None = None
         self._checking = False
+        self._hello: tuple[str | None, int] | None = None  # the page's position, not answered yet
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=UNAUTHENTICATED)
@@ -106,14 +107,13 @@ class StreamConsumer(FanoutConsumer):
         if message.get("streams") == "hello":
             run = message.get("run")
             after = message.get("after")
-            # In the outbox, so batches delivered meanwhile are handled after it, in order.
-            self._outbox.put(
-                (
-                    HELLO,
-                    run if isinstance(run, str) and run else None,
-                    after if isinstance(after, int) and after >= 0 else 0,
-                )
+            self._hello = (
+                run if isinstance(run, str) and run else None,
+                after if isinstance(after, int) and after >= 0 else 0,
             )
+            # In the outbox, so batches delivered meanwhile are handled after it, in order. An
+            # overflow may drop it: the OVERFLOW that replaces it answers the hello then.
+            self._outbox.put(HELLO)
             return
         await self.receive_message(message)
 
@@ -173,8 +173,10 @@ class StreamConsumer(FanoutConsumer):
     # --- what the hub delivered, in order (the outbox's writer task) -------------------------
 
     async def handle(self, item: Any) -> None:
-        if isinstance(item, tuple) and item[0] == HELLO:
-            await self.hello(item[1], item[2])
+        if item == HELLO or (item == OVERFLOW and self._hello is not None):
+            hello, self._hello = self._hello, None
+            if hello is not None:  # None: an earlier overflow answered it
+                await self.hello(*hello)
             return
         if isinstance(item, tuple):
             _, message = item
@@ -187,6 +189,8 @@ class StreamConsumer(FanoutConsumer):
         if item == CHECK:
             await self._check()
         elif item in (OVERFLOW, RESUME, RESYNC):
+            if item == OVERFLOW:
+                self._checking = False  # a CHECK may have been dropped: the watcher may ask again
             if self.ready:
                 await self._refill()
 
