@@ -246,6 +246,48 @@ async def test_shutdown_interrupts_runs_and_tells_viewers():
     await viewer.close()
 
 
+async def test_a_run_stopped_while_a_batch_is_on_its_way_to_the_log_stays_whole(monkeypatch):
+    """With Redis a batch waits for the log writer's round trip; a shutdown that interrupts the
+    relay right then must leave the log dense and whole: what the reader had handed over but
+    was not published yet is published at the end, and the buffer on its way is not again."""
+    from dashboard.streams import relay as relay_module
+
+    real = relay_module.Writer.write
+    held = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    async def write(self, key_, run, events, topic, message):
+        if events[0]["type"] == streams.START:
+            # Let the reader hand over everything while the first batch is on its way.
+            relay = relay_module._ACTIVE[run]
+            deadline = loop.time() + 5
+            while not relay._closed:
+                assert loop.time() < deadline, "the source never ended"
+                await asyncio.sleep(0.01)
+        # The writer logs (and delivers) a batch handed to it whatever becomes of its caller.
+        await real(self, key_, run, events, topic, message)
+        if not held.is_set() and any(e["type"] == "mark" for e in events):
+            held.set()
+            await asyncio.Event().wait()  # the round trip, which the shutdown interrupts
+
+    monkeypatch.setattr(relay_module.Writer, "write", write)
+    marks = [("mark", {"text": letter}) for letter in "abc"]
+    relay = await streams.start(key("cut"), source([*deltas(3), *marks]), meta={})
+    await asyncio.wait_for(held.wait(), 5)
+    await relay.interrupt()
+    events = log.read(key("cut"), relay.run)
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1)), "dense, each once"
+    assert [e["data"].get("text") for e in events if e["type"] in ("delta", "mark")] == [
+        "t0 ",
+        "t1 ",
+        "t2 ",
+        "a",
+        "b",
+        "c",
+    ]
+    assert events[-1]["type"] in streams.TERMINAL
+
+
 async def test_one_run_per_key_at_a_time():
     gate = Gate()
     relay = await streams.start(key(), source(deltas(4), gate=gate), meta={})
