@@ -386,3 +386,22 @@ def test_runs_of_an_event_loop_that_has_ended_are_not_active():
         assert "stale-run" not in relay_module._ACTIVE
     finally:
         relay_module._ACTIVE.pop("stale-run", None)
+
+
+async def test_a_call_aws_took_is_relayed_even_when_its_log_cannot_be_begun(monkeypatch):
+    """The log's Redis goes away between the claim and the start of the run, while AWS takes
+    the call: `start` must not say it failed (a retry would send the message twice); the run
+    is relayed to this process's viewers."""
+    import redis.exceptions
+
+    def begin(*args):
+        raise redis.exceptions.ConnectionError("Redis is restarting")
+
+    monkeypatch.setattr(log, "begin", begin)
+    viewer = await Viewer("unlogged").open()
+    await viewer.settled()
+    relay = await streams.start(key("unlogged"), source(deltas(3)), meta={})
+    got = await viewer.receive_until(streams.END)
+    assert [e[1] for e in got] == [1, 2, 3, 4, 5]
+    assert await relay.wait(2) == streams.END
+    await viewer.close()

@@ -187,11 +187,16 @@ class Relay:
             orphans = log.begin(self.key, self.run, self.meta)
             for orphan in orphans:
                 _close_orphan(self.key, orphan["run"])
-            self._emit(START, dict(self.meta))
-        except BaseException as exc:
-            self._loop.call_soon_threadsafe(_settle, opened, exc)
-            _close(iterator)
-            return
+        except Exception as exc:
+            if not log.unreachable(exc):
+                self._loop.call_soon_threadsafe(_settle, opened, exc)
+                _close(iterator)
+                return
+            # AWS has taken the call: saying it failed would have it made again on a retry
+            # (a second message). Relay it to whoever this process reaches; the log gets the
+            # events once its Redis is back (see _publish).
+            logger.warning("Stream %s starts without its log: %s", self.key, exc)
+        self._emit(START, dict(self.meta))
         self._loop.call_soon_threadsafe(_settle, opened, None)
         try:
             for event_type, data in iterator:
