@@ -388,6 +388,24 @@ def test_runs_of_an_event_loop_that_has_ended_are_not_active():
         relay_module._ACTIVE.pop("stale-run", None)
 
 
+def test_the_in_memory_log_forgets_what_expired_rather_than_only_hiding_it(settings):
+    """One process streams into memory for weeks: a run the TTL let go must leave memory, not
+    stay until thousands of other keys push it out."""
+    settings.STREAM_LOG_TTL = 0.05
+    store = log.MemoryLog()
+    event = log.Event(seq=1, type=streams.START, data={}, at=0.0)
+    store.save_runs("testkind:old", [log.RunInfo(run="r1", open=False, started=0.0, meta={})])
+    store.append("testkind:old", "r1", [event])
+    deadline = time.monotonic() + 5
+    while store.runs("testkind:old") or store.read("testkind:old", "r1"):
+        assert time.monotonic() < deadline, "never expired"
+        time.sleep(0.01)
+    # Any later run's start or end sweeps.
+    store.save_runs("testkind:new", [log.RunInfo(run="r2", open=True, started=0.0, meta={})])
+    assert "testkind:old" not in store._heads
+    assert ("testkind:old", "r1") not in store._events
+
+
 async def test_a_call_aws_took_is_relayed_even_when_its_log_cannot_be_begun(monkeypatch):
     """The log's Redis goes away between the claim and the start of the run, while AWS takes
     the call: `start` must not say it failed (a retry would send the message twice); the run

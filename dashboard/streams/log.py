@@ -113,6 +113,7 @@ class MemoryLog:
 
     def save_runs(self, key: str, items: list[RunInfo]) -> None:
         with self._lock:
+            self._forget_expired(time.monotonic())
             self._heads[key] = (time.monotonic() + ttl(), items[-RUNS_KEPT:])
             self._heads.move_to_end(key)
             kept = {(key, item["run"]) for item in items[-RUNS_KEPT:]}
@@ -122,6 +123,14 @@ class MemoryLog:
                 old, _ = self._heads.popitem(last=False)
                 for stale in [k for k in self._events if k[0] == old]:
                     del self._events[stale]
+
+    def _forget_expired(self, now: float) -> None:
+        """Drop what has expired, which reads already ignore: memory follows STREAM_LOG_TTL,
+        not the number of keys ever streamed (up to `max_keys`, each with its last runs)."""
+        for key in [k for k, (expires, _) in self._heads.items() if expires <= now]:
+            del self._heads[key]
+        for name in [k for k, (expires, _) in self._events.items() if expires <= now]:
+            del self._events[name]
 
     # events
     def append(self, key: str, run: str, events: list[Event], publish: Any = None) -> None:
