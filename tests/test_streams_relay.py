@@ -406,6 +406,33 @@ def test_the_in_memory_log_forgets_what_expired_rather_than_only_hiding_it(setti
     assert ("testkind:old", "r1") not in store._events
 
 
+class _LapsingLock:
+    """A Redis whose lock on the key lapses right after our SET NX failed, and that another
+    process claims before we set it ourselves."""
+
+    def __init__(self) -> None:
+        self.value: bytes | None = b"old-run"
+
+    def set(self, name, value, nx=False, px=None):
+        if nx and self.value is not None:
+            return None
+        self.value = value.encode()
+        return True
+
+    def get(self, name):
+        if self.value == b"old-run":
+            self.value = b"other-run"  # lapsed, and taken by another process at once
+            return None
+        return self.value
+
+
+def test_a_lock_that_lapses_while_claimed_goes_to_one_run_only():
+    redis = _LapsingLock()
+    store = log.RedisLog(lambda: redis, "test")
+    assert store.claim("testkind:k", "my-run") == "other-run"
+    assert redis.value == b"other-run", "the other process keeps its claim"
+
+
 async def test_a_call_aws_took_is_relayed_even_when_its_log_cannot_be_begun(monkeypatch):
     """The log's Redis goes away between the claim and the start of the run, while AWS takes
     the call: `start` must not say it failed (a retry would send the message twice); the run

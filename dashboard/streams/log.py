@@ -182,8 +182,13 @@ class RedisLog:
         if self.client.set(self._lock(key), run, nx=True, px=millis):
             return None
         holder = self.holder(key)
-        if holder is None or holder == run:
+        if holder == run:
             return None if self.client.set(self._lock(key), run, px=millis) else "another run"
+        if holder is None:
+            # It lapsed meanwhile: claim it like anyone else (NX), never over another's claim.
+            if self.client.set(self._lock(key), run, nx=True, px=millis):
+                return None
+            return self.holder(key) or "another run"
         return holder
 
     # Only the holder renews or releases (a lapsed lock may have been claimed by another run).
