@@ -450,3 +450,30 @@ async def test_a_call_aws_took_is_relayed_even_when_its_log_cannot_be_begun(monk
     assert [e[1] for e in got] == [1, 2, 3, 4, 5]
     assert await relay.wait(2) == streams.END
     await viewer.close()
+
+
+async def test_a_recoverer_whose_claim_lapsed_leaves_the_run_to_the_process_that_took_it():
+    """A look at AWS that outlasts the recoverer's claim: another process has taken the run
+    over meanwhile and finishes it; this one must not log the end as well (twice, at the same
+    seqs)."""
+    from dashboard.streams import recovery
+
+    from . import streams_support
+
+    other: list[str] = []
+
+    def recover(key_, run, events):
+        if not other:  # this look outlasted the claim: another process took the run over
+            other.append(f"{run}+recovery:another-process")
+            log.release(key_, recovery.claimer(run))
+            assert log.claim(key_, other[0]) is None
+        return [("done", {"text": "as recorded"})]
+
+    streams.register("testrecover", render=streams_support.render, recover=recover)
+    key_, run = "testrecover:one", streams.relay.new_run()
+    log.begin(key_, run, {})
+    log.append(key_, run, [log.Event(seq=1, type=streams.START, data={}, at=0.0)])
+    await recovery._recover(key_, run)
+    assert [e["type"] for e in log.read(key_, run)] == [streams.START, streams.RELAY_LOST]
+    assert log.holder(key_) == other[0]
+    log.release(key_, other[0])

@@ -84,11 +84,13 @@ class MemoryLog:
             self._locks[key] = (now + lock_ttl(), run)
             return None
 
-    def renew(self, key: str, run: str) -> None:
+    def renew(self, key: str, run: str) -> bool:
         with self._lock:
             held = self._locks.get(key)
-            if held is not None and held[1] == run:
-                self._locks[key] = (time.monotonic() + lock_ttl(), run)
+            if held is None or held[1] != run:
+                return False
+            self._locks[key] = (time.monotonic() + lock_ttl(), run)
+            return True
 
     def release(self, key: str, run: str) -> None:
         with self._lock:
@@ -201,8 +203,10 @@ class RedisLog:
         "return 0"
     )
 
-    def renew(self, key: str, run: str) -> None:
-        self.client.eval(self._RENEW, 1, self._lock(key), run, math.ceil(lock_ttl() * 1000))
+    def renew(self, key: str, run: str) -> bool:
+        return bool(
+            self.client.eval(self._RENEW, 1, self._lock(key), run, math.ceil(lock_ttl() * 1000))
+        )
 
     def release(self, key: str, run: str) -> None:
         self.client.eval(self._RELEASE, 1, self._lock(key), run)
@@ -315,8 +319,9 @@ def claim(key: str, run: str) -> str | None:
     return store().claim(key, run)
 
 
-def renew(key: str, run: str) -> None:
-    store().renew(key, run)
+def renew(key: str, run: str) -> bool:
+    """Extend `run`'s hold on the key; False when it no longer holds it (it lapsed)."""
+    return store().renew(key, run)
 
 
 def release(key: str, run: str) -> None:
