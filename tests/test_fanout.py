@@ -268,6 +268,22 @@ async def test_a_broken_subscription_comes_back_and_tells_subscribers_to_resync(
     assert subscriber.got[-1][1] == {"n": "after"}
 
 
+@pytest.mark.backends
+@needs_redis
+async def test_a_malformed_message_is_ignored_not_taken_for_a_broken_subscription(redis_broker):
+    name = topic()
+    subscriber = Collector()
+    await fanout.hub().subscribe(name, subscriber)
+    client = redis_broker.sync_client()
+    for payload in ["[1]", '{"o": "elsewhere"}', '{"o": "elsewhere", "m": 3}', "not json"]:
+        await asyncio.to_thread(client.publish, redis_broker.channel(name), payload)
+    await asyncio.to_thread(_publish_as_another_process, redis_broker, name, {"n": "fine"})
+    await _until(lambda: subscriber.got)
+    assert [m for _, m in subscriber.got] == [{"n": "fine"}]
+    assert subscriber.resyncs == 0, "the subscription never broke"
+    await fanout.hub().unsubscribe(name, subscriber)
+
+
 def test_hub_lookup_needs_a_running_loop():
     with pytest.raises(RuntimeError):
         fanout.hub()

@@ -291,3 +291,37 @@ async def test_the_count_comes_when_the_top_bar_connects(
     assert 'id="needs-count"' in html and 'data-count="3"' in html
     assert 'hx-swap-oob="true"' in html
     assert not reads.by_space and reads.spaces_listed == 0
+
+
+@pytest.mark.parametrize("waiting_for", ["a board's baseline", "the approvals count"])
+async def test_a_socket_waiting_for_a_poll_that_keeps_failing_reads_the_cache_once_a_second(
+    waiting_for, monkeypatch
+):
+    """A page socket waits (minutes at most) for the first poll of what it watches. While AWS
+    keeps failing that poll never comes: every open tab must not read the cache twenty times a
+    second meanwhile (each read a thread of the default pool every consumer's catch-up uses)."""
+    from dashboard.inbox.consumers import NeedsConsumer
+    from dashboard.tasks import consumers as task_consumers
+
+    reads: list[str] = []
+    if waiting_for == "a board's baseline":
+        monkeypatch.setattr(task_consumers, "_has_snapshot", lambda key: bool(reads.append(key)))
+        board = task_consumers.BoardConsumer()
+        board._resyncs = 0
+        waiting = board._catch_up(["board:s1"])
+    else:
+        monkeypatch.setattr(live, "waiting_count", lambda: reads.append("count"))
+        waiting = NeedsConsumer()._send_count()
+    slept: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def sleep(seconds: float, *args) -> None:  # a minute goes by, simulated
+        slept.append(seconds)
+        if sum(slept) >= 60:
+            raise asyncio.CancelledError  # the page went away
+        await real_sleep(0)
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert len(reads) <= 70, f"{len(reads)} cache reads in a minute"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import random
 import threading
 import time
@@ -267,6 +268,93 @@ async def test_a_quiet_run_tells_a_viewer_that_lost_batches_what_it_lacks(settin
     got += await viewer.receive_until(streams.END)
     assert seqs(got) == list(range(1, 23))
     await relay.wait(5)
+    await viewer.close()
+
+
+async def test_a_hello_dropped_by_an_overflowing_outbox_is_answered_all_the_same(
+    settings, monkeypatch
+):
+    """The socket's writer is held up (a busy process) while its page says hello and batches
+    keep coming: the outbox overflows and drops the hello with the batches. The viewer must
+    still be caught up and follow, not wait for ever for batches it ignores until a hello."""
+    settings.STREAM_COALESCE_SECONDS = 0  # a message per event: the outbox overflows
+    small_outboxes(monkeypatch, capacity=3)
+    entered, busy = asyncio.Event(), asyncio.Event()
+    real_batch = stream_consumer.StreamConsumer._batch
+
+    async def batch(self, message):
+        if not entered.is_set():
+            entered.set()
+            await busy.wait()  # the writer is held up: what comes meanwhile waits, overflows
+        await real_batch(self, message)
+
+    monkeypatch.setattr(stream_consumer.StreamConsumer, "_batch", batch)
+    said_hello = asyncio.Event()
+    real_receive = stream_consumer.StreamConsumer.receive_frame
+
+    async def receive_frame(self, text_data, bytes_data):
+        await real_receive(self, text_data, bytes_data)
+        said_hello.set()  # the hello waits in the outbox behind the held-up batch
+
+    monkeypatch.setattr(stream_consumer.StreamConsumer, "receive_frame", receive_frame)
+    viewer = Viewer("lost-hello")
+    connected, _ = await viewer.communicator.connect()
+    assert connected
+    gate = Gate()
+    events = [*deltas(20), ("done", {"text": "ok"})]
+    relay = await streams.start(key("lost-hello"), source(events, gate=gate), meta={})
+    await asyncio.wait_for(entered.wait(), 5)
+    await viewer.communicator.send_to(
+        text_data=json.dumps({"streams": "hello", "run": None, "after": 0})
+    )
+    await asyncio.wait_for(said_hello.wait(), 5)
+    gate.set()  # the second half overflows the outbox again: the hello is dropped
+    assert await relay.wait(5) == streams.END
+    busy.set()
+    got = await viewer.receive_until(streams.END)
+    assert seqs(got) == list(range(1, 24)), "every event once, in order"
+    await viewer.close()
+
+
+async def test_a_paused_viewer_costs_no_log_read_per_batch_and_catches_up_once_resumed(
+    settings, monkeypatch
+):
+    """A page that stops reading is paused: nothing is sent to it, and nothing is read or
+    rendered for it either, batch after batch (a log read per batch per paused tab would tie up
+    the threads every other viewer's catch-up and every relay's lock renewal wait for). Its
+    acknowledgement resumes it with everything, once, in order."""
+    settings.STREAM_COALESCE_SECONDS = 0  # a batch per event
+    settings.FANOUT_WINDOW = 200  # characters unacknowledged: paused after the first frame
+    reads: list[tuple] = []
+    real_read = log.read
+
+    def read(*args, **kwargs):
+        reads.append(args)
+        return real_read(*args, **kwargs)
+
+    monkeypatch.setattr(log, "read", read)
+    handled: list[dict] = []
+    real_batch = stream_consumer.StreamConsumer._batch
+
+    async def batch(self, message):
+        await real_batch(self, message)
+        handled.append(message)
+
+    monkeypatch.setattr(stream_consumer.StreamConsumer, "_batch", batch)
+    viewer = await Viewer("paused").open()
+    await viewer.settled()
+    (consumer,) = hub().topics[streams.topic(key("paused"))]
+    relay = await streams.start(key("paused"), source(deltas(40)), meta={})
+    assert await relay.wait(5) == streams.END
+    deadline = time.monotonic() + 5
+    while len(handled) < relay.published:
+        assert time.monotonic() < deadline, "the viewer never handled every batch"
+        await asyncio.sleep(0.01)
+    assert consumer.paused
+    assert reads == [], "no log read for a paused viewer"
+    await viewer.communicator.send_to(text_data=json.dumps({"ack": consumer.sent_chars}))
+    got = await viewer.receive_until(streams.END)
+    assert seqs(got) == list(range(1, 43))
     await viewer.close()
 
 

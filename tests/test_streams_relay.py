@@ -246,6 +246,48 @@ async def test_shutdown_interrupts_runs_and_tells_viewers():
     await viewer.close()
 
 
+async def test_a_run_stopped_while_a_batch_is_on_its_way_to_the_log_stays_whole(monkeypatch):
+    """With Redis a batch waits for the log writer's round trip; a shutdown that interrupts the
+    relay right then must leave the log dense and whole: what the reader had handed over but
+    was not published yet is published at the end, and the buffer on its way is not again."""
+    from dashboard.streams import relay as relay_module
+
+    real = relay_module.Writer.write
+    held = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    async def write(self, key_, run, events, topic, message):
+        if events[0]["type"] == streams.START:
+            # Let the reader hand over everything while the first batch is on its way.
+            relay = relay_module._ACTIVE[run]
+            deadline = loop.time() + 5
+            while not relay._closed:
+                assert loop.time() < deadline, "the source never ended"
+                await asyncio.sleep(0.01)
+        # The writer logs (and delivers) a batch handed to it whatever becomes of its caller.
+        await real(self, key_, run, events, topic, message)
+        if not held.is_set() and any(e["type"] == "mark" for e in events):
+            held.set()
+            await asyncio.Event().wait()  # the round trip, which the shutdown interrupts
+
+    monkeypatch.setattr(relay_module.Writer, "write", write)
+    marks = [("mark", {"text": letter}) for letter in "abc"]
+    relay = await streams.start(key("cut"), source([*deltas(3), *marks]), meta={})
+    await asyncio.wait_for(held.wait(), 5)
+    await relay.interrupt()
+    events = log.read(key("cut"), relay.run)
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1)), "dense, each once"
+    assert [e["data"].get("text") for e in events if e["type"] in ("delta", "mark")] == [
+        "t0 ",
+        "t1 ",
+        "t2 ",
+        "a",
+        "b",
+        "c",
+    ]
+    assert events[-1]["type"] in streams.TERMINAL
+
+
 async def test_one_run_per_key_at_a_time():
     gate = Gate()
     relay = await streams.start(key(), source(deltas(4), gate=gate), meta={})
@@ -344,3 +386,94 @@ def test_runs_of_an_event_loop_that_has_ended_are_not_active():
         assert "stale-run" not in relay_module._ACTIVE
     finally:
         relay_module._ACTIVE.pop("stale-run", None)
+
+
+def test_the_in_memory_log_forgets_what_expired_rather_than_only_hiding_it(settings):
+    """One process streams into memory for weeks: a run the TTL let go must leave memory, not
+    stay until thousands of other keys push it out."""
+    settings.STREAM_LOG_TTL = 0.05
+    store = log.MemoryLog()
+    event = log.Event(seq=1, type=streams.START, data={}, at=0.0)
+    store.save_runs("testkind:old", [log.RunInfo(run="r1", open=False, started=0.0, meta={})])
+    store.append("testkind:old", "r1", [event])
+    deadline = time.monotonic() + 5
+    while store.runs("testkind:old") or store.read("testkind:old", "r1"):
+        assert time.monotonic() < deadline, "never expired"
+        time.sleep(0.01)
+    # Any later run's start or end sweeps.
+    store.save_runs("testkind:new", [log.RunInfo(run="r2", open=True, started=0.0, meta={})])
+    assert "testkind:old" not in store._heads
+    assert ("testkind:old", "r1") not in store._events
+
+
+class _LapsingLock:
+    """A Redis whose lock on the key lapses right after our SET NX failed, and that another
+    process claims before we set it ourselves."""
+
+    def __init__(self) -> None:
+        self.value: bytes | None = b"old-run"
+
+    def set(self, name, value, nx=False, px=None):
+        if nx and self.value is not None:
+            return None
+        self.value = value.encode()
+        return True
+
+    def get(self, name):
+        if self.value == b"old-run":
+            self.value = b"other-run"  # lapsed, and taken by another process at once
+            return None
+        return self.value
+
+
+def test_a_lock_that_lapses_while_claimed_goes_to_one_run_only():
+    redis = _LapsingLock()
+    store = log.RedisLog(lambda: redis, "test")
+    assert store.claim("testkind:k", "my-run") == "other-run"
+    assert redis.value == b"other-run", "the other process keeps its claim"
+
+
+async def test_a_call_aws_took_is_relayed_even_when_its_log_cannot_be_begun(monkeypatch):
+    """The log's Redis goes away between the claim and the start of the run, while AWS takes
+    the call: `start` must not say it failed (a retry would send the message twice); the run
+    is relayed to this process's viewers."""
+    import redis.exceptions
+
+    def begin(*args):
+        raise redis.exceptions.ConnectionError("Redis is restarting")
+
+    monkeypatch.setattr(log, "begin", begin)
+    viewer = await Viewer("unlogged").open()
+    await viewer.settled()
+    relay = await streams.start(key("unlogged"), source(deltas(3)), meta={})
+    got = await viewer.receive_until(streams.END)
+    assert [e[1] for e in got] == [1, 2, 3, 4, 5]
+    assert await relay.wait(2) == streams.END
+    await viewer.close()
+
+
+async def test_a_recoverer_whose_claim_lapsed_leaves_the_run_to_the_process_that_took_it():
+    """A look at AWS that outlasts the recoverer's claim: another process has taken the run
+    over meanwhile and finishes it; this one must not log the end as well (twice, at the same
+    seqs)."""
+    from dashboard.streams import recovery
+
+    from . import streams_support
+
+    other: list[str] = []
+
+    def recover(key_, run, events):
+        if not other:  # this look outlasted the claim: another process took the run over
+            other.append(f"{run}+recovery:another-process")
+            log.release(key_, recovery.claimer(run))
+            assert log.claim(key_, other[0]) is None
+        return [("done", {"text": "as recorded"})]
+
+    streams.register("testrecover", render=streams_support.render, recover=recover)
+    key_, run = "testrecover:one", streams.relay.new_run()
+    log.begin(key_, run, {})
+    log.append(key_, run, [log.Event(seq=1, type=streams.START, data={}, at=0.0)])
+    await recovery._recover(key_, run)
+    assert [e["type"] for e in log.read(key_, run)] == [streams.START, streams.RELAY_LOST]
+    assert log.holder(key_) == other[0]
+    log.release(key_, other[0])

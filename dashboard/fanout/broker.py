@@ -213,13 +213,18 @@ class _Reader:
         channel = channel.decode() if isinstance(channel, bytes) else channel
         try:
             envelope = json.loads(raw["data"])
-        except (TypeError, ValueError):
+            origin, message = envelope["o"], envelope["m"]
+            if not isinstance(message, dict):
+                raise TypeError("not a message")
+        except (TypeError, ValueError, KeyError):
+            # Not ours (another program on the channel): ignored, not taken for a broken
+            # subscription (which would have every subscriber of this process resync).
             logger.warning("Ignored a malformed fan-out message on %s", channel)
             return
-        if envelope.get("o") == ORIGIN:
+        if origin == ORIGIN:
             return  # delivered here already, when it was published
         self.received += 1
-        self.hub.deliver(channel[len(self.broker.prefix) :], envelope["m"])
+        self.hub.deliver(channel[len(self.broker.prefix) :], message)
 
 
 async def _quietly(coroutine: Any) -> None:

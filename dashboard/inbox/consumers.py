@@ -17,7 +17,7 @@ import logging
 from typing import Any
 from urllib.parse import parse_qs
 
-from dashboard.tasks.consumers import CatchUpConsumer
+from dashboard.tasks.consumers import CatchUpConsumer, backoff
 from dashboard.tasks.forms import valid_id
 
 from . import live
@@ -64,6 +64,7 @@ class NeedsConsumer(CatchUpConsumer):
         """The count as the shared snapshot has it: now, or once the first poll made it."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max(10.0, 3 * self.get_registry().max_interval)
+        step = 0.05
         try:
             while True:
                 count = await asyncio.to_thread(live.waiting_count)
@@ -72,7 +73,8 @@ class NeedsConsumer(CatchUpConsumer):
                     return
                 if loop.time() > deadline:
                     return
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(step)
+                step = backoff(step)
         except asyncio.CancelledError:
             raise
         except Exception:

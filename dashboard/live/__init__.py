@@ -14,7 +14,8 @@ To make a page live:
 
 Settings: LIVE_POLL_INTERVAL (5 s), LIVE_POLL_MAX_INTERVAL (60 s, the backoff cap),
 LIVE_SNAPSHOT_TTL (600 s). Leases and snapshots live in the default cache, fragments travel
-over the default channel layer: both must be Redis when more than one process serves.
+through dashboard.fanout (Redis pub/sub with REDIS_URL): both must be Redis when more than one
+process serves.
 """
 
 from .consumers import LiveConsumer

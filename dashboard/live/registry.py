@@ -3,7 +3,7 @@
 Each process counts only its own subscribers. While a process has at least one subscriber to a
 key it runs one asyncio task for that key; every tick the task claims (or renews) the key's
 lease in the shared cache, and only the holder fetches, diffs against the stored snapshot and
-sends the changed fragments to the key's group. So:
+publishes the changed fragments to the key's fan-out topic (dashboard.fanout). So:
 
 - however many tabs and processes watch a key, one of them fetches it per interval;
 - when a process's last subscriber leaves, its task stops and gives the lease up, and another

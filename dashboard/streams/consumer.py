@@ -73,6 +73,7 @@ class StreamConsumer(FanoutConsumer):
         self._heard = 0.0  # loop time of the last message from the relay (or the hello)
         self._watcher: asyncio.Task[None] | None = None
         self._checking = False
+        self._hello: tuple[str | None, int] | None = None  # the page's position, not answered yet
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=UNAUTHENTICATED)
@@ -106,14 +107,13 @@ class StreamConsumer(FanoutConsumer):
         if message.get("streams") == "hello":
             run = message.get("run")
             after = message.get("after")
-            # In the outbox, so batches delivered meanwhile are handled after it, in order.
-            self._outbox.put(
-                (
-                    HELLO,
-                    run if isinstance(run, str) and run else None,
-                    after if isinstance(after, int) and after >= 0 else 0,
-                )
+            self._hello = (
+                run if isinstance(run, str) and run else None,
+                after if isinstance(after, int) and after >= 0 else 0,
             )
+            # In the outbox, so batches delivered meanwhile are handled after it, in order. An
+            # overflow may drop it: the OVERFLOW that replaces it answers the hello then.
+            self._outbox.put(HELLO)
             return
         await self.receive_message(message)
 
@@ -173,8 +173,10 @@ class StreamConsumer(FanoutConsumer):
     # --- what the hub delivered, in order (the outbox's writer task) -------------------------
 
     async def handle(self, item: Any) -> None:
-        if isinstance(item, tuple) and item[0] == HELLO:
-            await self.hello(item[1], item[2])
+        if item == HELLO or (item == OVERFLOW and self._hello is not None):
+            hello, self._hello = self._hello, None
+            if hello is not None:  # None: an earlier overflow answered it
+                await self.hello(*hello)
             return
         if isinstance(item, tuple):
             _, message = item
@@ -187,6 +189,8 @@ class StreamConsumer(FanoutConsumer):
         if item == CHECK:
             await self._check()
         elif item in (OVERFLOW, RESUME, RESYNC):
+            if item == OVERFLOW:
+                self._checking = False  # a CHECK may have been dropped: the watcher may ask again
             if self.ready:
                 await self._refill()
 
@@ -194,6 +198,10 @@ class StreamConsumer(FanoutConsumer):
         if not self.ready:
             return
         self._heard = asyncio.get_running_loop().time()
+        if self.paused:
+            # Nothing would reach the page: no log read and no render per batch for it. It
+            # catches up from the log once when it resumes.
+            return
         run = message["run"]
         have = self.positions.get(run, 0)
         if message["last"] <= have:
@@ -217,6 +225,8 @@ class StreamConsumer(FanoutConsumer):
         if not self.ready:
             return
         self._heard = asyncio.get_running_loop().time()
+        if self.paused:
+            return
         run, last = message.get("run"), message.get("last")
         if isinstance(run, str) and isinstance(last, int) and last > self.positions.get(run, 0):
             await self._catch_up(run, self.positions.get(run, 0), last)  # a batch was lost
@@ -227,7 +237,9 @@ class StreamConsumer(FanoutConsumer):
         log (a lost last batch, or a relay that died) and send what is missing."""
         self._checking = False
         loop = asyncio.get_running_loop()
-        if not self.ready or self._following() is None or loop.time() - self._heard < self._quiet():
+        if self.paused or not self.ready or self._following() is None:
+            return
+        if loop.time() - self._heard < self._quiet():
             return
         self._heard = loop.time()
         await self._refill()

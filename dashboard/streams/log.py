@@ -84,11 +84,13 @@ class MemoryLog:
             self._locks[key] = (now + lock_ttl(), run)
             return None
 
-    def renew(self, key: str, run: str) -> None:
+    def renew(self, key: str, run: str) -> bool:
         with self._lock:
             held = self._locks.get(key)
-            if held is not None and held[1] == run:
-                self._locks[key] = (time.monotonic() + lock_ttl(), run)
+            if held is None or held[1] != run:
+                return False
+            self._locks[key] = (time.monotonic() + lock_ttl(), run)
+            return True
 
     def release(self, key: str, run: str) -> None:
         with self._lock:
@@ -113,6 +115,7 @@ class MemoryLog:
 
     def save_runs(self, key: str, items: list[RunInfo]) -> None:
         with self._lock:
+            self._forget_expired(time.monotonic())
             self._heads[key] = (time.monotonic() + ttl(), items[-RUNS_KEPT:])
             self._heads.move_to_end(key)
             kept = {(key, item["run"]) for item in items[-RUNS_KEPT:]}
@@ -122,6 +125,14 @@ class MemoryLog:
                 old, _ = self._heads.popitem(last=False)
                 for stale in [k for k in self._events if k[0] == old]:
                     del self._events[stale]
+
+    def _forget_expired(self, now: float) -> None:
+        """Drop what has expired, which reads already ignore: memory follows STREAM_LOG_TTL,
+        not the number of keys ever streamed (up to `max_keys`, each with its last runs)."""
+        for key in [k for k, (expires, _) in self._heads.items() if expires <= now]:
+            del self._heads[key]
+        for name in [k for k, (expires, _) in self._events.items() if expires <= now]:
+            del self._events[name]
 
     # events
     def append(self, key: str, run: str, events: list[Event], publish: Any = None) -> None:
@@ -173,8 +184,13 @@ class RedisLog:
         if self.client.set(self._lock(key), run, nx=True, px=millis):
             return None
         holder = self.holder(key)
-        if holder is None or holder == run:
+        if holder == run:
             return None if self.client.set(self._lock(key), run, px=millis) else "another run"
+        if holder is None:
+            # It lapsed meanwhile: claim it like anyone else (NX), never over another's claim.
+            if self.client.set(self._lock(key), run, nx=True, px=millis):
+                return None
+            return self.holder(key) or "another run"
         return holder
 
     # Only the holder renews or releases (a lapsed lock may have been claimed by another run).
@@ -187,8 +203,10 @@ class RedisLog:
         "return 0"
     )
 
-    def renew(self, key: str, run: str) -> None:
-        self.client.eval(self._RENEW, 1, self._lock(key), run, math.ceil(lock_ttl() * 1000))
+    def renew(self, key: str, run: str) -> bool:
+        return bool(
+            self.client.eval(self._RENEW, 1, self._lock(key), run, math.ceil(lock_ttl() * 1000))
+        )
 
     def release(self, key: str, run: str) -> None:
         self.client.eval(self._RELEASE, 1, self._lock(key), run)
@@ -301,8 +319,9 @@ def claim(key: str, run: str) -> str | None:
     return store().claim(key, run)
 
 
-def renew(key: str, run: str) -> None:
-    store().renew(key, run)
+def renew(key: str, run: str) -> bool:
+    """Extend `run`'s hold on the key; False when it no longer holds it (it lapsed)."""
+    return store().renew(key, run)
 
 
 def release(key: str, run: str) -> None:

@@ -101,14 +101,17 @@ async def _run(key: str, run: str, holder: str) -> None:
         events = await asyncio.to_thread(log.read, key, run)
     poll = float(getattr(settings, "STREAM_RECOVER_POLL", 2.0))
     give_up = time.monotonic() + float(getattr(settings, "STREAM_RECOVER_SECONDS", 600.0))
-    heartbeat = float(getattr(settings, "STREAM_HEARTBEAT_SECONDS", 10.0))
-    renewed = time.monotonic()
     while True:
         try:
             found = await executor.run(kind.recover, key, run, events)  # type: ignore[misc]
         except Exception as exc:
             logger.warning("Recovering %s: %s", key, exc)
             found = None
+        # The claim lapses when a look at AWS outlasts it: another process may be recovering
+        # the run by now (two recoverers would log the end twice, at the same seqs).
+        if not await asyncio.to_thread(log.renew, key, holder):
+            logger.warning("Recovering %s: another process took the run over", key)
+            return
         if found is not None:
             await _publish(key, run, events, _numbered(events, [*found, (END, {})]))
             break
@@ -117,9 +120,6 @@ async def _run(key: str, run: str, holder: str) -> None:
             await _publish(key, run, events, _numbered(events, [(LOST, lost)]))
             break
         await asyncio.sleep(poll)
-        if time.monotonic() - renewed >= heartbeat:
-            await asyncio.to_thread(log.renew, key, holder)
-            renewed = time.monotonic()
     await asyncio.to_thread(log.finish, key, run)
 
 

@@ -188,11 +188,16 @@ class Relay:
             orphans = log.begin(self.key, self.run, self.meta)
             for orphan in orphans:
                 _close_orphan(self.key, orphan["run"])
-            self._emit(START, dict(self.meta))
-        except BaseException as exc:
-            self._loop.call_soon_threadsafe(_settle, opened, exc)
-            _close(iterator)
-            return
+        except Exception as exc:
+            if not log.unreachable(exc):
+                self._loop.call_soon_threadsafe(_settle, opened, exc)
+                _close(iterator)
+                return
+            # AWS has taken the call: saying it failed would have it made again on a retry
+            # (a second message). Relay it to whoever this process reaches; the log gets the
+            # events once its Redis is back (see _publish).
+            logger.warning("Stream %s starts without its log: %s", self.key, exc)
+        self._emit(START, dict(self.meta))
         self._loop.call_soon_threadsafe(_settle, opened, None)
         try:
             for event_type, data in iterator:
@@ -291,6 +296,10 @@ class Relay:
         idle = float(getattr(settings, "STREAM_IDLE_TIMEOUT", 60.0))
         heartbeat = float(getattr(settings, "STREAM_HEARTBEAT_SECONDS", 10.0))
         buffer: list[Event] = []
+        # Handed over by the reader, not yet published nor buffered. A batch being published
+        # is in neither: it is the writer's now, which logs it even if this task is cancelled
+        # meanwhile (a shutdown), so what the run's end publishes is exactly the rest.
+        taken: deque[Event] = deque()
         window_ends = 0.0  # coalescible events wait until then (the first goes at once)
         last_heard = last_sent = last_renewed = loop.time()
         try:
@@ -308,11 +317,13 @@ class Relay:
                 self._holding = bool(buffer)
                 items = await self._next(max(0.0, deadline - now))
                 self._holding = False
+                taken.extend(items)
                 now = loop.time()
                 if items or self._heard:
                     last_heard = now
                     self._heard = False
-                for event in items:
+                while taken:
+                    event = taken.popleft()
                     if event["type"] in self.kind.coalesce:
                         if not buffer and now >= window_ends:
                             # The first delta after a quiet spell goes at once.
@@ -322,8 +333,8 @@ class Relay:
                         else:
                             buffer.append(event)
                         continue
-                    await self._publish([*buffer, event])
-                    buffer = []
+                    batch, buffer = [*buffer, event], []
+                    await self._publish(batch)
                     # Something new began (a block, a status): its first delta goes at once.
                     window_ends = 0.0
                     last_sent = loop.time()
@@ -332,8 +343,8 @@ class Relay:
                         return
                 now = loop.time()
                 if buffer and now >= window_ends:
-                    await self._publish(buffer)
-                    buffer = []
+                    batch, buffer = buffer, []
+                    await self._publish(batch)
                     window_ends = now + _window(base)
                     last_sent = now
                 if not items and not buffer:
@@ -344,11 +355,12 @@ class Relay:
                         await self._beat()
                         last_sent = now
         except asyncio.CancelledError:
-            await self._terminate(INTERRUPTED, {"message": _INTERRUPTED}, pending=buffer)
+            pending = [*buffer, *taken]
+            await self._terminate(INTERRUPTED, {"message": _INTERRUPTED}, pending=pending)
             raise
         except Exception:
             logger.exception("Relay of %s failed", self.key)
-            await self._terminate(ERROR, error_data(RuntimeError()), pending=buffer)
+            await self._terminate(ERROR, error_data(RuntimeError()), pending=[*buffer, *taken])
 
     def _frame(self, events: list[Event]) -> str:
         try:

@@ -38,6 +38,13 @@ logger = logging.getLogger(__name__)
 MAX_JOURNALS = live.EXECUTIONS_SHOWN
 
 
+def backoff(step: float) -> float:
+    """The next wait of a socket polling the cache for what a poll will bring: soon at first
+    (it usually comes at once), then at most a second apart, so that sockets waiting for a
+    poll that keeps failing (AWS away) cost a read a second each, not twenty."""
+    return min(step * 2, 1.0)
+
+
 def _has_snapshot(key: str) -> bool:
     state = store.load(key)
     return state is not None and state["items"] is not None
@@ -89,6 +96,7 @@ class CatchUpConsumer(LiveConsumer):
                     logger.info("No live baseline for %s yet; the page keeps what it has", pending)
                     return
                 await asyncio.sleep(step)
+                step = backoff(step)
             self._resyncs += 1
             await self.send_frame(
                 format_html(
