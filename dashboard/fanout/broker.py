@@ -71,7 +71,13 @@ class RedisBroker(MemoryBroker):
                 import redis
 
                 self._sync = redis.Redis.from_url(
-                    self.url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30
+                    self.url,
+                    socket_connect_timeout=2,
+                    socket_timeout=5,
+                    health_check_interval=30,
+                    # One quick retry, not redis-py's default of several with backoff: a Redis
+                    # that is away is said at once (callers carry on without it).
+                    retry=_retry(),
                 )
             return self._sync
 
@@ -87,7 +93,7 @@ class RedisBroker(MemoryBroker):
         channel, payload = self.encode(topic, message)
         reader = self._reader()
         try:
-            await reader.client().publish(channel, payload)
+            await reader.publisher().publish(channel, payload)
         except Exception as exc:
             logger.warning("Could not publish %s to other processes: %s", topic, exc)
 
@@ -119,6 +125,7 @@ class _Reader:
         self.broker = broker
         self.hub = hub
         self._client: Any = None
+        self._publisher: Any = None
         self._pubsub: Any = None
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -139,6 +146,21 @@ class _Reader:
                 client_name=f"console-fanout-{ORIGIN}",  # to be told apart in CLIENT LIST
             )
         return self._client
+
+    def publisher(self) -> Any:
+        """The hub's client for publishing from async code: unlike the subscription's, its
+        reads time out (a Redis that hangs must not hold a relay's heartbeat or a poller)."""
+        if self._publisher is None:
+            import redis.asyncio
+
+            self._publisher = redis.asyncio.Redis.from_url(
+                self.broker.url,
+                socket_connect_timeout=2,
+                socket_timeout=5,
+                health_check_interval=30,
+                retry=_retry(asynchronous=True),
+            )
+        return self._publisher
 
     def _ensure_task(self) -> None:
         if self._task is None or self._task.done():
@@ -225,6 +247,18 @@ class _Reader:
             return  # delivered here already, when it was published
         self.received += 1
         self.hub.deliver(channel[len(self.broker.prefix) :], message)
+
+
+def _retry(*, asynchronous: bool = False) -> Any:
+    from redis.backoff import ConstantBackoff
+
+    if asynchronous:
+        from redis.asyncio.retry import Retry as AsyncRetry
+
+        return AsyncRetry(ConstantBackoff(0.05), 1)
+    from redis.retry import Retry
+
+    return Retry(ConstantBackoff(0.05), 1)
 
 
 async def _quietly(coroutine: Any) -> None:

@@ -38,6 +38,7 @@ from .relay import (
     RELAY_LOST,
     TERMINAL,
     kind_of,
+    lease,
     relay_lost_event,
     topic,
     writer,
@@ -77,12 +78,12 @@ def claimer(run: str) -> str:
 async def _recover(key: str, run: str) -> None:
     holder = claimer(run)
     try:
-        if await asyncio.to_thread(log.claim, key, holder) is not None:
+        if await lease(log.claim, key, holder) is not None:
             return  # another process recovers it, or a new run began
         try:
             await _run(key, run, holder)
         finally:
-            await asyncio.to_thread(log.release, key, holder)
+            await lease(log.release, key, holder)
     except asyncio.CancelledError:
         raise
     except Exception:
@@ -109,7 +110,7 @@ async def _run(key: str, run: str, holder: str) -> None:
             found = None
         # The claim lapses when a look at AWS outlasts it: another process may be recovering
         # the run by now (two recoverers would log the end twice, at the same seqs).
-        if not await asyncio.to_thread(log.renew, key, holder):
+        if not await lease(log.renew, key, holder):
             logger.warning("Recovering %s: another process took the run over", key)
             return
         if found is not None:

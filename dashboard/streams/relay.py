@@ -13,6 +13,7 @@ wakes the pump at most once per batch; the coalescing window grows while the pro
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import queue
 import sys
@@ -255,7 +256,7 @@ class Relay:
     # --- event loop ---------------------------------------------------------------------
 
     async def _start(self) -> None:
-        holder = await asyncio.to_thread(log.claim, self.key, self.run)
+        holder = await lease(log.claim, self.key, self.run)
         if holder is not None:
             raise AlreadyStreaming(self.key, holder)
         opened: asyncio.Future[None] = self._loop.create_future()
@@ -264,7 +265,7 @@ class Relay:
             await asyncio.shield(opened)
         except BaseException:
             self._stop.set()
-            await asyncio.to_thread(log.release, self.key, self.run)
+            await lease(log.release, self.key, self.run)
             raise
         _ACTIVE[self.run] = self
         _monitor(self._loop)
@@ -307,7 +308,7 @@ class Relay:
                 now = loop.time()
                 if now - last_renewed >= heartbeat:
                     try:
-                        await asyncio.to_thread(log.renew, self.key, self.run)
+                        await lease(log.renew, self.key, self.run)
                     except Exception as exc:  # Redis away: keep relaying to who can hear
                         logger.warning("Could not renew the claim on %s: %s", self.key, exc)
                     last_renewed = now
@@ -520,6 +521,18 @@ def lost_event(events: list[Event]) -> Event:
         data={"message": "The console process relaying this stream stopped."},
         at=time.time(),
     )
+
+
+# --- leases: claims on keys, never queued behind the rest ------------------------------------
+
+_leases = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="stream-lease")
+
+
+async def lease(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run a lock operation (claim, renew, release) on threads of its own: in the default pool
+    it would wait behind every viewer's log reads, and a renewal that waits past the lock's
+    lifetime makes a living relay look dead."""
+    return await asyncio.get_running_loop().run_in_executor(_leases, fn, *args)
 
 
 # --- pressure: how far behind this process is ------------------------------------------------

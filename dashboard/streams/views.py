@@ -84,9 +84,13 @@ def render_from(key: str, run: str, events: list[Event], after: int) -> str:
     state: dict[str, Any] = {}
     before = [e for e in events if e["seq"] <= after]
     rest = [e for e in events if e["seq"] > after]
-    if before:
-        kind.render(key, run, before, state)
-    return html_of(kind.render(key, run, rest, state), kind.dom(run)) if rest else ""
+    try:
+        if before:
+            kind.render(key, run, before, state)
+        return html_of(kind.render(key, run, rest, state), kind.dom(run)) if rest else ""
+    except Exception:  # as the relay does: a bad event costs its fragment, not the viewer
+        logger.exception("Could not render stream events of %s", key)
+        return ""
 
 
 def position_fragment(key: str, run: str | None, seq: int, *, oob: bool = True) -> SafeString:
