@@ -89,6 +89,18 @@ def test_an_invited_sso_only_user_is_linked_at_first_sign_in():
 
 
 @SSO
+def test_a_superuser_without_a_password_is_never_linked_by_name():
+    # What `createsuperuser --noinput` leaves: no usable password. A provider's user who
+    # calls themselves "root" (in any mapped group) gets an account of their own.
+    root = User.objects.create_superuser("root", email="", password=None)
+    assert not root.has_usable_password()
+    result = oidc.user_for(claims(preferred_username="root", groups=["readers"]))
+    assert result.user.pk != root.pk and not result.user.is_superuser
+    assert roles.role_of(result.user) == roles.VIEWER
+    assert not hasattr(User.objects.get(pk=root.pk), "sso_identity")
+
+
+@SSO
 def test_no_mapped_group_creates_nobody_and_strips_a_linked_user():
     assert oidc.user_for(claims(groups=["marketing"])).user is None
     assert not User.objects.filter(username="pat").exists()

@@ -168,7 +168,11 @@ def user_for(claims: dict[str, Any]) -> SignIn:
     created = False
     if identity is None:
         username = _username_for(claims)
-        invited = User.objects.filter(username=username, sso_identity__isnull=True).first()
+        # Never a superuser: `createsuperuser --noinput` leaves one without a password, and
+        # a name at the provider (often one its users choose) must not make someone that.
+        invited = User.objects.filter(
+            username=username, sso_identity__isnull=True, is_superuser=False
+        ).first()
         if invited is not None and not invited.has_usable_password():
             user = invited
         else:
