@@ -407,6 +407,34 @@ async def test_viewers_cannot_send(viewer_client, chat):
     await finish(tab)
 
 
+async def test_a_socket_left_open_stops_sending_once_its_user_is_demoted_or_deactivated(
+    operator_client, operator_user, chat
+):
+    from django.contrib.auth.models import Group
+
+    from dashboard.accounts.oidc import set_role
+
+    sid, cid = chat
+    tab = await Tab(operator_client, sid, cid).open()
+    await tab.send("What is open?")
+    await tab.until(DONE)
+    # An admin makes them a viewer on the Users page: the socket, opened as an operator, is not.
+    await sync_to_async(set_role)(operator_user, "viewer")
+    await tab.send("And the ledger?")
+    html = await tab.until('id="composer-body"')
+    assert "needs the operator role" in html
+    # Given the role back, then deactivated: refused again.
+    await sync_to_async(lambda: operator_user.groups.add(Group.objects.get(name="operator")))()
+    operator_user.is_active = False
+    await sync_to_async(operator_user.save)()
+    await tab.send("Anything else?")
+    html = await tab.until('id="composer-body"')
+    assert "needs the operator role" in html
+    runs = await sync_to_async(lambda: streams.read_runs(f"chat:{sid}:{cid}"))()
+    assert len(runs) == 1
+    await finish(tab)
+
+
 async def test_an_empty_message_is_refused_in_place(operator_client, chat):
     sid, cid = chat
     tab = await Tab(operator_client, sid, cid).open()

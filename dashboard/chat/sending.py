@@ -69,7 +69,7 @@ async def send(
     form = MessageForm(data)
     # Blocking ORM work goes to the AWS pool, not sync_to_async's one shared thread, where it
     # would queue behind (and hold up) every other consumer's database work.
-    if not await executor.run(roles.has_role, user, roles.OPERATOR):
+    if not await executor.run(roles.has_role_now, user, roles.OPERATOR):
         return Sent(form, error="Sending messages needs the operator role.", status=403)
     if not form.is_valid():
         return Sent(form, status=400)
