@@ -61,6 +61,40 @@ def test_an_older_task_than_the_newest_listed_is_found_by_its_id(space, monkeypa
     assert "task-ref" in str(link_task_ids(f"about {tid}", sid))
 
 
+def test_ids_that_are_no_tasks_cost_a_bounded_number_of_calls_per_space(space, monkeypatch):
+    from dashboard.tasks import refs
+
+    sid = space["agentSpaceId"]
+    tid = _new(sid)
+    looked_up = []
+    real_get = aws_tasks.get_task
+    monkeypatch.setattr(aws_tasks, "get_task", lambda s, t: looked_up.append(t) or real_get(s, t))
+    # A journal page of log excerpts: request and trace ids are UUIDs too.
+    for _ in range(25):
+        text = " ".join(str(uuid.uuid4()) for _ in range(refs.MAX_LOOKUPS))
+        link_task_ids(f"{text} while {tid} ran", sid)
+    assert len(looked_up) == refs.SPACE_LOOKUPS
+    # The space's own tasks are still linked from its list, without a lookup.
+    assert "task-ref" in str(link_task_ids(f"{uuid.uuid4()} then {tid}", sid))
+    assert len(looked_up) == refs.SPACE_LOOKUPS
+
+
+def test_a_list_aws_refuses_is_not_asked_for_again_for_every_text(space, monkeypatch):
+    from dashboard.aws import errors
+
+    sid = space["agentSpaceId"]
+    listed = []
+
+    def throttled(*args, **kwargs):
+        listed.append(args)
+        raise errors.Throttled("AWS is throttling ListBacklogTasks requests.")
+
+    monkeypatch.setattr(aws_tasks, "list_tasks", throttled)
+    for _ in range(10):
+        link_task_ids(f"about {uuid.uuid4()}", sid)
+    assert len(listed) == 1
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_chat_reply_links_the_tasks_it_names(operator_client, space, settings, monkeypatch):
     settings.SANDBOX_CHAT_TOKEN_SECONDS = 0.0
