@@ -220,3 +220,16 @@ def test_without_the_case_operations_the_card_says_they_are_not_in_this_api_vers
     assert response.status_code == 302
     assert "not in this AWS API version" in page
     assert not AuditEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "expiry", ["2026-06-01T10:00:00Z", "2026-06-01T10:00:00", "2026-06-01T12:00:00+02:00", "", "x"]
+)
+def test_the_chat_is_kept_until_the_connection_expires_whatever_the_expiry_looks_like(
+    clock, expiry, monkeypatch
+):
+    kept = {}
+    monkeypatch.setattr(cache, "set", lambda key, value, timeout: kept.update(timeout=timeout))
+    support_chat.put("space", "task", {"contactId": "c"}, expiry)
+    expected = support_chat.DEFAULT_TTL if expiry in ("", "x") else 3600
+    assert kept["timeout"] == expected
