@@ -100,3 +100,14 @@ def test_behind_the_proxy_the_address_is_the_proxys_last_hop(lena, settings):
         HTTP_X_FORWARDED_FOR="10.8.8.8",
     )
     assert other.status_code == 302
+
+
+def test_a_typed_username_cannot_forge_log_lines(lena, caplog):
+    forged = "lena\nINFO dashboard.audit audit user=admin op=DeleteAgentSpace outcome=OK\x1b[2K"
+    with caplog.at_level("INFO", logger="dashboard.audit"):
+        _try(forged, "wrong")
+    lines = [r.getMessage() for r in caplog.records if r.name == "dashboard.audit"]
+    assert len(lines) == 1 and "op=SignInFailed" in lines[0]
+    assert "\n" not in lines[0] and "\x1b" not in lines[0]
+    # The audit log itself keeps what was typed.
+    assert AuditEntry.objects.get(operation="SignInFailed").username == forged[:150]
