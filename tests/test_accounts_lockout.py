@@ -69,6 +69,16 @@ def test_a_success_is_audited_and_resets_the_count(lena, settings):
     assert _try("lena", "right-horse-battery").status_code == 302
 
 
+def test_signing_in_as_oneself_does_not_forgive_guesses_at_someone_else(lena, settings):
+    User.objects.create_user("mallory", password="mallory-password-1")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert _try("lena", "guess", address="10.6.6.6").status_code == 200
+    # Mallory's own account, from the same address: her success forgives her typos only.
+    assert _try("mallory", "mallory-password-1", address="10.6.6.6").status_code == 302
+    assert _try("lena", "guess", address="10.6.6.6").status_code == 429
+    assert _try("lena", "right-horse-battery", address="10.5.5.5").status_code == 429
+
+
 def test_an_admin_unlocks_from_the_users_page(lena, admin_client, settings):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         _try("lena", "wrong")

@@ -25,6 +25,16 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def forgive(request: HttpRequest, username: str) -> None:
+    """After the right password: the failures of this user from this address are forgiven
+    (typos), nothing else. Failures at other users' names from here, and at this user's name
+    from elsewhere, still count."""
+    from axes.models import AccessAttempt
+
+    address = client_ip(request)
+    AccessAttempt.objects.filter(username=username, ip_address=address).delete()
+
+
 def cooloff_minutes() -> int:
     return max(1, round(settings.AXES_COOLOFF_TIME.total_seconds() / 60))
 

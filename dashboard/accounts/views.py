@@ -33,6 +33,7 @@ from dashboard.core.models import AuditEntry
 
 from . import oidc
 from .forms import PASSWORD, CreateUserForm, RoleForm, UnlockForm
+from .lockout import forgive
 from .sessions import session_count, sign_out_everywhere
 from .signals import record_sign_in
 
@@ -85,6 +86,7 @@ class ConsoleLoginView(LoginView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
+        forgive(self.request, form.get_user().get_username())
         record_sign_in(self.request, form.get_user())
         return response
 
