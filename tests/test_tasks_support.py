@@ -17,6 +17,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from dashboard.aws import tasks as aws_tasks
+from dashboard.aws.clients import client
 from dashboard.core.models import AuditEntry
 from dashboard.sandbox import support_agent
 from dashboard.tasks import support_chat
@@ -182,6 +183,27 @@ def test_the_connection_token_never_reaches_a_page_or_the_audit(
     ]
     audit = repr(list(AuditEntry.objects.values("detail", "error")))
     assert token and all(token not in page for page in pages) and token not in audit
+
+
+def test_the_transcript_poll_reads_the_transcript_only(operator_client, space, task, clock):
+    urls = _urls(space, task)
+    _escalate(operator_client, urls)
+    clock.shift(support_agent.JOIN_SECONDS + support_agent.GREETING_SECONDS + 0.1)
+    made = []
+    for name in ("devops-agent", "connectparticipant"):
+        client(name).meta.events.register(
+            "before-call", lambda model, **kw: made.append(model.name), unique_id="count-calls"
+        )
+    try:
+        fragment = operator_client.get(
+            urls["page"] + "?fragment=transcript", HTTP_HX_REQUEST="true"
+        )
+    finally:
+        for name in ("devops-agent", "connectparticipant"):
+            client(name).meta.events.unregister("before-call", unique_id="count-calls")
+    body = fragment.content.decode()
+    assert fragment.status_code == 200 and "joined" in body and 'hx-trigger="every' in body
+    assert made == ["GetTranscript"]
 
 
 # --- without the operations: the aws backend against the served sandbox ------------------------
