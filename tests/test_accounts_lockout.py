@@ -121,3 +121,33 @@ def test_a_typed_username_cannot_forge_log_lines(lena, caplog):
     assert "\n" not in lines[0] and "\x1b" not in lines[0]
     # The audit log itself keeps what was typed.
     assert AuditEntry.objects.get(operation="SignInFailed").username == forged[:150]
+
+
+def test_behind_a_proxy_that_appends_ports_the_address_is_still_one_an_admin_unlocks(
+    lena, admin_client, settings
+):
+    from axes.models import AccessAttempt
+
+    settings.BEHIND_PROXY = True
+
+    def attempt(password: str, hop: str) -> int:
+        return (
+            Client(REMOTE_ADDR="127.0.0.1")
+            .post(
+                reverse("login"),
+                {"username": "lena", "password": password},
+                HTTP_X_FORWARDED_FOR=hop,
+            )
+            .status_code
+        )
+
+    for port in range(settings.AXES_FAILURE_LIMIT):
+        attempt("wrong", f"[2001:DB8::7]:{50000 + port}")
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"2001:db8::7"}
+    admin_client.post(reverse("accounts:unlock"), {"username": "lena"})
+    assert attempt("right-horse-battery", "[2001:db8::7]:1") == 302
+    for port in range(settings.AXES_FAILURE_LIMIT):
+        attempt("wrong", f"203.0.113.7:{40000 + port}")
+    admin_client.post(reverse("accounts:unlock"), {"ip_address": "203.0.113.7"})
+    admin_client.post(reverse("accounts:unlock"), {"username": "lena"})
+    assert attempt("right-horse-battery", "203.0.113.7:2") == 302
