@@ -22,6 +22,7 @@ from dashboard.aws import errors, executor
 from dashboard.core import roles
 from dashboard.core.audit import record
 from dashboard.core.models import AuditEntry
+from dashboard.tasks import refs
 
 from .exchanges import stream_key
 from .forms import SERVICE, MessageForm
@@ -153,6 +154,12 @@ async def _send(
         "at": time.time(),
     }
     audit_params = dict(params, content=content[:AUDIT_TEXT])
+    try:
+        # The reply is rendered on the event loop, where task ids are linked only from what
+        # this process read lately (dashboard/tasks/refs.py).
+        await executor.run(refs.warm, space_id)
+    except Exception:  # no links then; the message goes out all the same
+        logger.warning("Could not read the task ids of %s", space_id, exc_info=True)
     try:
         relay = await streams.start(key, lambda: aws_chat.open_reply(params), meta=meta)
     except streams.PoolFull as exc:

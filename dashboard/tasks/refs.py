@@ -10,12 +10,16 @@ An id is linked only when it is a task of that space: the space's newest tasks (
 ListBacklogTasks of up to 1000, kept in the cache for a minute) and, for an id not among them,
 GetBacklogTask (the answer kept for ten minutes; at most `SPACE_LOOKUPS` such calls per space
 per minute, whatever the pages show). Task ids are UUIDs (as the service and the sandbox make
-them); other words are never looked up.
+them); other words are never looked up. Rendered on an event loop (a chat reply pushed live:
+stream renders make no calls), only the ids this process read within the minute are linked;
+sending a message reads them first (`warm`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 
 import regex
 from django.core.cache import cache
@@ -41,6 +45,10 @@ MAX_LOOKUPS = 10  # GetBacklogTask calls per text at most
 SPACE_LOOKUPS = 30
 
 
+# What this process read last per space (when, ids): what a render on an event loop may use.
+_read: dict[str, tuple[float, frozenset[str]]] = {}
+
+
 def _known(space_id: str) -> set[str]:
     key = f"task-ids:{space_id}"
     found = cache.get(key)
@@ -53,7 +61,22 @@ def _known(space_id: str) -> set[str]:
             cache.set(key, set(), FAILED_SECONDS)
             return set()
         cache.set(key, found, LIST_SECONDS)
+    _read[space_id] = (time.monotonic(), frozenset(found))
     return found
+
+
+def warm(space_id: str) -> None:
+    """Read the space's task ids now (blocking: from a thread), so that a reply about to be
+    rendered on the event loop (a live push) can link them."""
+    _known(space_id)
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _may_look_up(space_id: str) -> bool:
@@ -88,6 +111,11 @@ def tasks_of(space_id: str, ids: set[str]) -> set[str]:
     """Those of `ids` that are tasks of the space."""
     if not ids or not space_id:
         return set()
+    if _on_event_loop():
+        # A stream's render (the relay's, a catching-up socket's) runs on the event loop and
+        # must not wait for AWS or the cache: only what this process read lately.
+        when, ids_read = _read.get(space_id, (0.0, frozenset()))
+        return ids & ids_read if time.monotonic() - when < LIST_SECONDS else set()
     known = _known(space_id)
     out = ids & known
     for task_id in sorted(ids - known)[:MAX_LOOKUPS]:
