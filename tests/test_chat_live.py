@@ -95,6 +95,8 @@ async def test_a_message_over_the_socket_streams_the_whole_reply_in_order(operat
     assert streamed.startswith("2 high-priority tasks are open")
     final = final_text_block(html)
     assert "<strong>CRITICAL</strong>" in final and "<ol>" in final
+    # The task ids it names are links, live too (rendered without an AWS call on the loop).
+    assert f'<a class="task-ref" href="/spaces/{sid}/tasks/' in final
     assert "What the agent did" in html and "Listed 2 open high-priority task(s)" in html
     assert re.search(r"Tokens: \d+ in · \d+ out · \d+ total", html)
     # Every message carried the position; the sequence only grows, by batches.
