@@ -438,6 +438,24 @@ async def test_a_socket_left_open_stops_sending_once_its_user_is_demoted_or_deac
     await finish(tab)
 
 
+async def test_a_socket_left_open_is_closed_once_its_user_is_signed_out_everywhere(
+    operator_client, operator_user, chat
+):
+    from dashboard.accounts.sessions import sign_out_everywhere
+
+    sid, cid = chat
+    tab = await Tab(operator_client, sid, cid).open()
+    assert await sync_to_async(sign_out_everywhere)(operator_user) == 1
+    await tab.send("Still here?")
+    while True:  # whatever the hello brought, then the close
+        output = await tab.communicator.receive_output(timeout=10)
+        if output["type"] == "websocket.close":
+            break
+    assert output["code"] == 4401
+    assert await sync_to_async(lambda: streams.read_runs(f"chat:{sid}:{cid}"))() == []
+    await finish(tab)
+
+
 async def test_an_empty_message_is_refused_in_place(operator_client, chat):
     sid, cid = chat
     tab = await Tab(operator_client, sid, cid).open()
