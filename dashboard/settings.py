@@ -286,7 +286,11 @@ AXES_COOLOFF_TIME = timedelta(minutes=envint("SIGN_IN_COOLOFF_MINUTES", 15))
 # Per user and, separately, per address: guessing one user's password from many addresses
 # and many users' passwords from one address are both stopped.
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+# axes' reset on success would forgive every failure from the signing-in address, guesses at
+# other users' passwords included: anyone with an account could then guess without limit.
+# The sign-in view forgives the user's own failures from that address only
+# (dashboard.accounts.lockout.forgive).
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "dashboard.accounts.lockout.locked_out"
 AXES_VERBOSE = False
 # The client's address (dashboard/accounts/lockout.py): behind the proxy, the hop the proxy

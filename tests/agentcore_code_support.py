@@ -53,12 +53,13 @@ def serialize_sqlite(monkeypatch: Any) -> None:
         monkeypatch.setattr(f"{module}.call", call)
     monkeypatch.setattr(running, "record", locked(running.record))
     monkeypatch.setattr("dashboard.core.roles.has_role", locked(_has_role()))
+    monkeypatch.setattr("dashboard.core.roles.has_role_now", locked(_has_role(now=True)))
 
 
-def _has_role() -> Any:
+def _has_role(*, now: bool = False) -> Any:
     from dashboard.core import roles
 
-    return roles.has_role
+    return roles.has_role_now if now else roles.has_role
 
 
 def cookie(client: Client) -> tuple[bytes, bytes]:

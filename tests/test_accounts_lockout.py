@@ -69,12 +69,22 @@ def test_a_success_is_audited_and_resets_the_count(lena, settings):
     assert _try("lena", "right-horse-battery").status_code == 302
 
 
+def test_signing_in_as_oneself_does_not_forgive_guesses_at_someone_else(lena, settings):
+    User.objects.create_user("mallory", password="mallory-password-1")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert _try("lena", "guess", address="10.6.6.6").status_code == 200
+    # Mallory's own account, from the same address: her success forgives her typos only.
+    assert _try("mallory", "mallory-password-1", address="10.6.6.6").status_code == 302
+    assert _try("lena", "guess", address="10.6.6.6").status_code == 429
+    assert _try("lena", "right-horse-battery", address="10.5.5.5").status_code == 429
+
+
 def test_an_admin_unlocks_from_the_users_page(lena, admin_client, settings):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         _try("lena", "wrong")
     assert _try("lena", "right-horse-battery").status_code == 429
     page = admin_client.get(reverse("accounts:users")).content.decode()
-    assert "Locked out until" in page
+    assert "Locked out, ends" in page
     admin_client.post(reverse("accounts:unlock"), {"username": "lena"})
     assert _try("lena", "right-horse-battery", address="10.4.4.4").status_code == 302
 
@@ -100,3 +110,44 @@ def test_behind_the_proxy_the_address_is_the_proxys_last_hop(lena, settings):
         HTTP_X_FORWARDED_FOR="10.8.8.8",
     )
     assert other.status_code == 302
+
+
+def test_a_typed_username_cannot_forge_log_lines(lena, caplog):
+    forged = "lena\nINFO dashboard.audit audit user=admin op=DeleteAgentSpace outcome=OK\x1b[2K"
+    with caplog.at_level("INFO", logger="dashboard.audit"):
+        _try(forged, "wrong")
+    lines = [r.getMessage() for r in caplog.records if r.name == "dashboard.audit"]
+    assert len(lines) == 1 and "op=SignInFailed" in lines[0]
+    assert "\n" not in lines[0] and "\x1b" not in lines[0]
+    # The audit log itself keeps what was typed.
+    assert AuditEntry.objects.get(operation="SignInFailed").username == forged[:150]
+
+
+def test_behind_a_proxy_that_appends_ports_the_address_is_still_one_an_admin_unlocks(
+    lena, admin_client, settings
+):
+    from axes.models import AccessAttempt
+
+    settings.BEHIND_PROXY = True
+
+    def attempt(password: str, hop: str) -> int:
+        return (
+            Client(REMOTE_ADDR="127.0.0.1")
+            .post(
+                reverse("login"),
+                {"username": "lena", "password": password},
+                HTTP_X_FORWARDED_FOR=hop,
+            )
+            .status_code
+        )
+
+    for port in range(settings.AXES_FAILURE_LIMIT):
+        attempt("wrong", f"[2001:DB8::7]:{50000 + port}")
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"2001:db8::7"}
+    admin_client.post(reverse("accounts:unlock"), {"username": "lena"})
+    assert attempt("right-horse-battery", "[2001:db8::7]:1") == 302
+    for port in range(settings.AXES_FAILURE_LIMIT):
+        attempt("wrong", f"203.0.113.7:{40000 + port}")
+    admin_client.post(reverse("accounts:unlock"), {"ip_address": "203.0.113.7"})
+    admin_client.post(reverse("accounts:unlock"), {"username": "lena"})
+    assert attempt("right-horse-battery", "203.0.113.7:2") == 302

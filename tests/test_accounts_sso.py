@@ -9,7 +9,7 @@ from unittest import mock
 import pytest
 import requests
 from django.contrib.auth.models import Group, User
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from dashboard.accounts import oidc
@@ -89,6 +89,18 @@ def test_an_invited_sso_only_user_is_linked_at_first_sign_in():
 
 
 @SSO
+def test_a_superuser_without_a_password_is_never_linked_by_name():
+    # What `createsuperuser --noinput` leaves: no usable password. A provider's user who
+    # calls themselves "root" (in any mapped group) gets an account of their own.
+    root = User.objects.create_superuser("root", email="", password=None)
+    assert not root.has_usable_password()
+    result = oidc.user_for(claims(preferred_username="root", groups=["readers"]))
+    assert result.user.pk != root.pk and not result.user.is_superuser
+    assert roles.role_of(result.user) == roles.VIEWER
+    assert not hasattr(User.objects.get(pk=root.pk), "sso_identity")
+
+
+@SSO
 def test_no_mapped_group_creates_nobody_and_strips_a_linked_user():
     assert oidc.user_for(claims(groups=["marketing"])).user is None
     assert not User.objects.filter(username="pat").exists()
@@ -132,6 +144,35 @@ def test_a_refused_or_forged_callback_is_a_clear_page_and_audited(anon_client):
     assert "did not confirm the sign-in" in response.content.decode()
     assert AuditEntry.objects.filter(operation="SignInFailed", outcome="failed").exists()
     assert "_auth_user_id" not in anon_client.session
+
+
+@SSO
+def test_users_and_roles_the_groups_make_are_in_the_audit_log():
+    client = mock.Mock()
+    client.load_server_metadata.return_value = {"issuer": "https://idp.example.test"}
+
+    def sign_in(groups: list[str]) -> int:
+        client.authorize_access_token.return_value = {"userinfo": claims(groups=groups)}
+        with mock.patch.object(oidc, "client", return_value=client):
+            browser = Client()
+            return browser.get(reverse("accounts:sso-callback") + "?code=x&state=y").status_code
+
+    def changes() -> list[tuple[str, dict]]:
+        entries = AuditEntry.objects.filter(operation__in=["CreateUser", "ChangeRole"])
+        return [(e.operation, e.detail) for e in entries.order_by("id")]
+
+    assert sign_in(["ops"]) == 302
+    assert sign_in(["ops"]) == 302  # the same role again: nothing changed
+    assert sign_in(["admins", "ops"]) == 302
+    assert sign_in(["marketing"]) == 403
+    found = changes()
+    assert [(op, d.get("role"), d.get("from"), d.get("to")) for op, d in found] == [
+        ("CreateUser", "operator", None, None),
+        ("ChangeRole", None, "operator", "admin"),
+        ("ChangeRole", None, "admin", None),
+    ]
+    assert found[1][1]["groups"] == ["admins", "ops"] and "Example ID" in found[1][1]["by"]
+    assert {e.target for e in AuditEntry.objects.filter(operation="ChangeRole")} == {"pat"}
 
 
 def test_without_single_sign_on_its_urls_say_so(anon_client):

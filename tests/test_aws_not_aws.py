@@ -128,3 +128,20 @@ def test_the_page_says_it_in_words(elsewhere, viewer_client):
 )
 def test_first_line_of_text(body, expected):
     assert errors.first_line_of_text(body) == expected
+
+
+def test_a_proxys_page_answered_with_200_is_described_not_parsed(elsewhere, viewer_client):
+    # A proxy that wants its own sign-in first answers every request with its page, and 200.
+    elsewhere.status = 200
+    elsewhere.body = "<html><title>Sign in to the web gateway</title><p>Who are you?</p></html>"
+    with pytest.raises(errors.NotAws) as caught:
+        call("devops-agent", "GetAgentSpace", agentSpaceId=SPACE)
+    assert "HTTP 200, text/html, saying “Sign in to the web gateway”" in caught.value.message
+    response = viewer_client.get(f"/spaces/{SPACE}/tasks/")
+    assert response.status_code == 502 and "Not an answer from AWS" in response.content.decode()
+
+
+def test_awss_own_json_successes_are_unchanged(elsewhere):
+    elsewhere.status, elsewhere.content_type = 200, "application/json"
+    elsewhere.body = '{"agentSpaces": [], "nextToken": null}'
+    assert call("devops-agent", "ListAgentSpaces")["agentSpaces"] == []

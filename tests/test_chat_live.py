@@ -95,6 +95,8 @@ async def test_a_message_over_the_socket_streams_the_whole_reply_in_order(operat
     assert streamed.startswith("2 high-priority tasks are open")
     final = final_text_block(html)
     assert "<strong>CRITICAL</strong>" in final and "<ol>" in final
+    # The task ids it names are links, live too (rendered without an AWS call on the loop).
+    assert f'<a class="task-ref" href="/spaces/{sid}/tasks/' in final
     assert "What the agent did" in html and "Listed 2 open high-priority task(s)" in html
     assert re.search(r"Tokens: \d+ in · \d+ out · \d+ total", html)
     # Every message carried the position; the sequence only grows, by batches.
@@ -403,6 +405,53 @@ async def test_viewers_cannot_send(viewer_client, chat):
     await tab.send("What is open?")
     html = await tab.until('id="composer-body"')
     assert "needs the operator role" in html
+    assert await sync_to_async(lambda: streams.read_runs(f"chat:{sid}:{cid}"))() == []
+    await finish(tab)
+
+
+async def test_a_socket_left_open_stops_sending_once_its_user_is_demoted_or_deactivated(
+    operator_client, operator_user, chat
+):
+    from django.contrib.auth.models import Group
+
+    from dashboard.accounts.oidc import set_role
+
+    sid, cid = chat
+    tab = await Tab(operator_client, sid, cid).open()
+    await tab.send("What is open?")
+    if 'id="composer-body"' not in await tab.until(DONE):  # the box may come after the reply
+        await tab.until('id="composer-body"')
+    # An admin makes them a viewer on the Users page: the socket, opened as an operator, is not.
+    await sync_to_async(set_role)(operator_user, "viewer")
+    await tab.send("And the ledger?")
+    html = await tab.until('id="composer-body"')
+    assert "needs the operator role" in html
+    # Given the role back, then deactivated: refused again.
+    await sync_to_async(lambda: operator_user.groups.add(Group.objects.get(name="operator")))()
+    operator_user.is_active = False
+    await sync_to_async(operator_user.save)()
+    await tab.send("Anything else?")
+    html = await tab.until('id="composer-body"')
+    assert "needs the operator role" in html
+    runs = await sync_to_async(lambda: streams.read_runs(f"chat:{sid}:{cid}"))()
+    assert len(runs) == 1
+    await finish(tab)
+
+
+async def test_a_socket_left_open_is_closed_once_its_user_is_signed_out_everywhere(
+    operator_client, operator_user, chat
+):
+    from dashboard.accounts.sessions import sign_out_everywhere
+
+    sid, cid = chat
+    tab = await Tab(operator_client, sid, cid).open()
+    assert await sync_to_async(sign_out_everywhere)(operator_user) == 1
+    await tab.send("Still here?")
+    while True:  # whatever the hello brought, then the close
+        output = await tab.communicator.receive_output(timeout=10)
+        if output["type"] == "websocket.close":
+            break
+    assert output["code"] == 4401
     assert await sync_to_async(lambda: streams.read_runs(f"chat:{sid}:{cid}"))() == []
     await finish(tab)
 

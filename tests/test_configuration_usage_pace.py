@@ -76,3 +76,15 @@ def test_the_page_says_the_pace_in_words(viewer_client, monkeypatch):
         body = viewer_client.get("/usage/").content.decode()
     text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
     assert "At this pace, Investigation runs out around 11 Dec , before the period ends" in text
+
+
+def test_a_tiny_use_against_a_large_limit_is_a_pace_within_it_not_an_error():
+    # One second of use in two days against 1,000 hours would run out some 30,000 years on,
+    # past the largest date Python holds: that is simply "within the limit".
+    shown = display.usage(
+        answer(monthlyAccountInvestigationHours=(1 / 3600, 1000)),
+        now=START + dt.timedelta(days=2),
+    )
+    r = row(shown, "monthlyAccountInvestigationHours")
+    assert r["runs_out"] is None and shown["pace_warnings"] == []
+    assert r["projected_text"]

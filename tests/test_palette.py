@@ -135,3 +135,25 @@ def test_pages_apps_offer_are_listed_when_their_url_exists(viewer_client, world)
         return
     found, body = _results(viewer_client, "inbox")
     assert found[0] == ("Page", "Inbox") and f'href="{inbox}"' in body
+
+
+def test_a_list_aws_refuses_is_not_asked_for_again_at_every_keystroke(
+    viewer_client, world, monkeypatch
+):
+    from dashboard.aws import errors
+    from dashboard.aws import prevention as aws_prevention
+
+    asked = []
+
+    def denied(*args, **kwargs):
+        asked.append(args)
+        raise errors.AccessDenied("AWS denied ListRecommendations: aidevops:ListRecommendations")
+
+    monkeypatch.setattr(aws_prevention, "list_recommendations", denied)
+    found, body = _results(viewer_client, "checkout")
+    assert found[0] == ("Task", "Checkout latency above SLO")
+    assert "Not searched: recommendations of Payments" in body
+    for q in ("c", "ch", "che", "chec", "check"):
+        _, body = _results(viewer_client, q)
+        assert "Not searched: recommendations of Payments" in body
+    assert len(asked) == 1

@@ -3,6 +3,7 @@ to the space (dashboard/tasks/refs.py), rendered on the server from the final te
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 
@@ -19,9 +20,13 @@ from .chat_support import backlog, new_chat, serialize_sqlite
 
 @pytest.fixture(autouse=True)
 def _clear():
+    from dashboard.tasks import refs
+
     cache.clear()
+    refs._read.clear()
     yield
     cache.clear()
+    refs._read.clear()
 
 
 def _new(space_id: str, title: str = "Disk full") -> str:
@@ -59,6 +64,66 @@ def test_an_older_task_than_the_newest_listed_is_found_by_its_id(space, monkeypa
     # As if the space had more tasks than one list call returns: the id is not among them.
     monkeypatch.setattr(aws_tasks, "list_tasks", lambda *a, **k: {"tasks": [], "nextToken": None})
     assert "task-ref" in str(link_task_ids(f"about {tid}", sid))
+
+
+def test_ids_that_are_no_tasks_cost_a_bounded_number_of_calls_per_space(space, monkeypatch):
+    from dashboard.tasks import refs
+
+    sid = space["agentSpaceId"]
+    tid = _new(sid)
+    looked_up = []
+    real_get = aws_tasks.get_task
+    monkeypatch.setattr(aws_tasks, "get_task", lambda s, t: looked_up.append(t) or real_get(s, t))
+    # A journal page of log excerpts: request and trace ids are UUIDs too.
+    for _ in range(25):
+        text = " ".join(str(uuid.uuid4()) for _ in range(refs.MAX_LOOKUPS))
+        link_task_ids(f"{text} while {tid} ran", sid)
+    assert len(looked_up) == refs.SPACE_LOOKUPS
+    # The space's own tasks are still linked from its list, without a lookup.
+    assert "task-ref" in str(link_task_ids(f"{uuid.uuid4()} then {tid}", sid))
+    assert len(looked_up) == refs.SPACE_LOOKUPS
+
+
+def test_a_list_aws_refuses_is_not_asked_for_again_for_every_text(space, monkeypatch):
+    from dashboard.aws import errors
+
+    sid = space["agentSpaceId"]
+    listed = []
+
+    def throttled(*args, **kwargs):
+        listed.append(args)
+        raise errors.Throttled("AWS is throttling ListBacklogTasks requests.")
+
+    monkeypatch.setattr(aws_tasks, "list_tasks", throttled)
+    for _ in range(10):
+        link_task_ids(f"about {uuid.uuid4()}", sid)
+    assert len(listed) == 1
+
+
+def test_on_an_event_loop_it_calls_nothing_and_links_what_this_process_read(space, monkeypatch):
+    # A chat reply pushed live is rendered by the stream relay on the event loop, where a
+    # blocking AWS call would stall every socket of the process.
+    from dashboard.tasks import refs
+
+    sid = space["agentSpaceId"]
+    tid = _new(sid)
+    calls = []
+    for name in ("list_tasks", "get_task"):
+        real = getattr(aws_tasks, name)
+        monkeypatch.setattr(
+            aws_tasks,
+            name,
+            lambda *a, real=real, name=name, **k: calls.append(name) or real(*a, **k),
+        )
+
+    async def pushed() -> str:
+        return str(link_task_ids(f"see {tid}", sid))
+
+    assert "task-ref" not in asyncio.run(pushed()) and calls == []
+    refs.warm(sid)  # what sending a message does first, in a thread
+    assert calls == ["list_tasks"]
+    assert f'href="/spaces/{sid}/tasks/{tid}/"' in asyncio.run(pushed())
+    assert calls == ["list_tasks"]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -108,3 +108,15 @@ def test_linked_tasks_show_in_every_status_unless_one_is_asked_for():
     assert BoardQuery.from_query({"primary": "task-1"}).status == ALL
     assert BoardQuery.from_query({"primary": "task-1", "status": "LINKED"}).status == "LINKED"
     assert BoardQuery.from_query({}).status == "OPEN"
+
+
+def test_dates_past_the_last_day_a_datetime_holds_are_bad_dates_not_errors():
+    for query in (
+        {"created_before": "9999-12-31"},
+        {"created_after": "9999-12-31T23:00:00-05:00"},
+        {"created_after": "0001-01-01T00:00:00+05:00"},
+    ):
+        q = BoardQuery.from_query(query)
+        assert not q.has_dates and len(q.notices) == 1, query
+        assert "not a date" in q.notices[0]
+        q.api()  # and the request can be built

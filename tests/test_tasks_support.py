@@ -17,6 +17,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from dashboard.aws import tasks as aws_tasks
+from dashboard.aws.clients import client
 from dashboard.core.models import AuditEntry
 from dashboard.sandbox import support_agent
 from dashboard.tasks import support_chat
@@ -184,6 +185,27 @@ def test_the_connection_token_never_reaches_a_page_or_the_audit(
     assert token and all(token not in page for page in pages) and token not in audit
 
 
+def test_the_transcript_poll_reads_the_transcript_only(operator_client, space, task, clock):
+    urls = _urls(space, task)
+    _escalate(operator_client, urls)
+    clock.shift(support_agent.JOIN_SECONDS + support_agent.GREETING_SECONDS + 0.1)
+    made = []
+    for name in ("devops-agent", "connectparticipant"):
+        client(name).meta.events.register(
+            "before-call", lambda model, **kw: made.append(model.name), unique_id="count-calls"
+        )
+    try:
+        fragment = operator_client.get(
+            urls["page"] + "?fragment=transcript", HTTP_HX_REQUEST="true"
+        )
+    finally:
+        for name in ("devops-agent", "connectparticipant"):
+            client(name).meta.events.unregister("before-call", unique_id="count-calls")
+    body = fragment.content.decode()
+    assert fragment.status_code == 200 and "joined" in body and 'hx-trigger="every' in body
+    assert made == ["GetTranscript"]
+
+
 # --- without the operations: the aws backend against the served sandbox ------------------------
 
 
@@ -220,3 +242,16 @@ def test_without_the_case_operations_the_card_says_they_are_not_in_this_api_vers
     assert response.status_code == 302
     assert "not in this AWS API version" in page
     assert not AuditEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "expiry", ["2026-06-01T10:00:00Z", "2026-06-01T10:00:00", "2026-06-01T12:00:00+02:00", "", "x"]
+)
+def test_the_chat_is_kept_until_the_connection_expires_whatever_the_expiry_looks_like(
+    clock, expiry, monkeypatch
+):
+    kept = {}
+    monkeypatch.setattr(cache, "set", lambda key, value, timeout: kept.update(timeout=timeout))
+    support_chat.put("space", "task", {"contactId": "c"}, expiry)
+    expected = support_chat.DEFAULT_TTL if expiry in ("", "x") else 3600
+    assert kept["timeout"] == expected

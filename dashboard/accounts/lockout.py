@@ -6,6 +6,7 @@ the same counts. `AXES_LOCKOUT_PARAMETERS` locks per user and, separately, per a
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from django.conf import settings
@@ -21,8 +22,31 @@ def client_ip(request: HttpRequest) -> str | None:
         forwarded = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
         forwarded = [hop for hop in forwarded if hop]
         if forwarded:
-            return forwarded[-1]
-    return request.META.get("REMOTE_ADDR") or None
+            found = _address(forwarded[-1])
+            if found:
+                return found
+    return _address(request.META.get("REMOTE_ADDR") or "")
+
+
+def _address(text: str) -> str | None:
+    """An address as the Users page's unlock form writes it (and as PostgreSQL's inet column
+    takes it): some proxies append the client's port ("203.0.113.7:51234", "[2001:db8::1]:443")."""
+    for candidate in (text, text.rsplit(":", 1)[0].strip("[]") if ":" in text else ""):
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            continue
+    return None
+
+
+def forgive(request: HttpRequest, username: str) -> None:
+    """After the right password: the failures of this user from this address are forgiven
+    (typos), nothing else. Failures at other users' names from here, and at this user's name
+    from elsewhere, still count."""
+    from axes.models import AccessAttempt
+
+    address = client_ip(request)
+    AccessAttempt.objects.filter(username=username, ip_address=address).delete()
 
 
 def cooloff_minutes() -> int:

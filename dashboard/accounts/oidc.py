@@ -126,6 +126,8 @@ class SignIn:
     role: str | None
     groups: list[str]
     created: bool = False
+    # The role the user's groups in the console gave before this sign-in (None: none, or new).
+    previous: str | None = None
 
 
 def _username_for(claims: dict[str, Any]) -> str:
@@ -168,7 +170,11 @@ def user_for(claims: dict[str, Any]) -> SignIn:
     created = False
     if identity is None:
         username = _username_for(claims)
-        invited = User.objects.filter(username=username, sso_identity__isnull=True).first()
+        # Never a superuser: `createsuperuser --noinput` leaves one without a password, and
+        # a name at the provider (often one its users choose) must not make someone that.
+        invited = User.objects.filter(
+            username=username, sso_identity__isnull=True, is_superuser=False
+        ).first()
         if invited is not None and not invited.has_usable_password():
             user = invited
         else:
@@ -182,9 +188,11 @@ def user_for(claims: dict[str, Any]) -> SignIn:
     identity.groups = groups
     identity.last_sign_in = timezone.now()
     identity.save(update_fields=["groups", "last_sign_in"])
+    names = set(user.groups.values_list("name", flat=True))
+    previous = None if created else next((r for r in reversed(roles.ORDER) if r in names), None)
     if not user.is_superuser:
         set_role(user, role)
-    return SignIn(user if role is not None else None, role, groups, created)
+    return SignIn(user if role is not None else None, role, groups, created, previous)
 
 
 def _free_username(wanted: str) -> str:

@@ -2,8 +2,9 @@
 
 Sessions live in the database (Django's default engine), so this reaches every daphne process;
 a session found by scanning the unexpired ones, which a console with a few hundred users keeps
-cheap. A websocket opened before stays open until it reconnects; every request after this is
-signed out.
+cheap. Every request after this is signed out. A websocket opened before keeps receiving
+until it reconnects, but the first action sent over it (a chat message, a code run) closes it
+unanswered (dashboard/streams/consumer.py).
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ from dashboard.core.models import AuditEntry
 
 from . import oidc
 from .forms import PASSWORD, CreateUserForm, RoleForm, UnlockForm
+from .lockout import forgive
 from .sessions import session_count, sign_out_everywhere
 from .signals import record_sign_in
 
@@ -85,6 +86,7 @@ class ConsoleLoginView(LoginView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
+        forgive(self.request, form.get_user().get_username())
         record_sign_in(self.request, form.get_user())
         return response
 
@@ -162,6 +164,7 @@ def sso_callback(request: HttpRequest) -> HttpResponse:
         ).first()
         if linked is not None:
             sign_out_everywhere(linked)
+            _audit_sso_role(request, linked, result)
         name = str(claims.get(settings.OIDC_USERNAME_CLAIM) or claims.get("sub"))
         _audit_failure(request, name, "In none of the groups mapped to a role.", result.groups)
         return render(
@@ -180,10 +183,23 @@ def sso_callback(request: HttpRequest) -> HttpResponse:
                 title="Account deactivated",
             ),
         )
+    _audit_sso_role(request, result.user, result)
     login(request, result.user, backend="django.contrib.auth.backends.ModelBackend")
     record_sign_in(request, result.user)
     next_url = request.session.pop(_NEXT_KEY, "")
     return redirect(next_url if _safe(request, next_url) else settings.LOGIN_REDIRECT_URL)
+
+
+def _audit_sso_role(request: HttpRequest, user: User, result: oidc.SignIn) -> None:
+    """A user the provider's groups created, or gave another role, is a change like one made
+    on the Users page: in the audit log, with the groups that decided it."""
+    detail: dict[str, Any] = {"groups": result.groups, "by": f"{oidc.provider_name()} groups"}
+    if result.created:
+        detail.update(role=result.role, sign_in="sso")
+        audit.record(request, "CreateUser", user.username, AuditEntry.OK, detail=detail, actor=user)
+    elif result.previous != result.role and not user.is_superuser:
+        detail.update({"from": result.previous, "to": result.role})
+        audit.record(request, "ChangeRole", user.username, AuditEntry.OK, detail=detail, actor=user)
 
 
 def _one_line(exc: BaseException) -> str:

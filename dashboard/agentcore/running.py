@@ -149,7 +149,7 @@ async def run_tool(
 ) -> Started:
     """Invoke one tool of a code interpreter session and relay its stream to the page."""
     form = ToolForm(data)
-    if not await executor.run(roles.has_role, user, roles.OPERATOR):
+    if not await executor.run(roles.has_role_now, user, roles.OPERATOR):
         return Started(form, error="Running code and tools needs the operator role.", status=403)
     if not form.is_valid():
         return Started(form, status=400)
@@ -180,7 +180,7 @@ async def invoke_runtime(user: Any, data: dict[str, Any], *, expected_key: str =
 
     `expected_key` (the socket's stream key): the form must name that runtime session."""
     form = InvokeForm(data)
-    if not await executor.run(roles.has_role, user, roles.OPERATOR):
+    if not await executor.run(roles.has_role_now, user, roles.OPERATOR):
         return Started(form, error="Invoking agent runtimes needs the operator role.", status=403)
     if not form.is_valid():
         return Started(form, status=400)

@@ -135,7 +135,26 @@ def _build(service: str) -> Any:
     kwargs: dict[str, Any] = {"config": _config()}
     if settings.AWS_ENDPOINT_URL:
         kwargs["endpoint_url"] = settings.AWS_ENDPOINT_URL
-    return session.client(service, **kwargs)
+    built = session.client(service, **kwargs)
+    built.meta.events.register("after-call", _refuse_foreign_success)
+    return built
+
+
+def _refuse_foreign_success(http_response: Any, model: Any, **kwargs: Any) -> None:
+    """A success that is someone else's page (a proxy's sign-in page answered with 200):
+    botocore would parse it into an answer missing every member. Streamed outputs (an agent
+    runtime may answer in HTML) are the callee's own."""
+    if not 200 <= http_response.status_code < 300 or model.has_streaming_output:
+        return
+    foreign = errors.not_aws(
+        http_response.status_code,
+        dict(http_response.headers),
+        http_response.content.decode("utf-8", errors="replace"),
+        operation=model.name,
+        service=model.service_model.service_name,
+    )
+    if foreign is not None:
+        raise foreign
 
 
 def client(service: str) -> Any:

@@ -22,6 +22,7 @@ from dashboard.aws import errors, executor
 from dashboard.core import roles
 from dashboard.core.audit import record
 from dashboard.core.models import AuditEntry
+from dashboard.tasks import refs
 
 from .exchanges import stream_key
 from .forms import SERVICE, MessageForm
@@ -69,7 +70,7 @@ async def send(
     form = MessageForm(data)
     # Blocking ORM work goes to the AWS pool, not sync_to_async's one shared thread, where it
     # would queue behind (and hold up) every other consumer's database work.
-    if not await executor.run(roles.has_role, user, roles.OPERATOR):
+    if not await executor.run(roles.has_role_now, user, roles.OPERATOR):
         return Sent(form, error="Sending messages needs the operator role.", status=403)
     if not form.is_valid():
         return Sent(form, status=400)
@@ -153,6 +154,12 @@ async def _send(
         "at": time.time(),
     }
     audit_params = dict(params, content=content[:AUDIT_TEXT])
+    try:
+        # The reply is rendered on the event loop, where task ids are linked only from what
+        # this process read lately (dashboard/tasks/refs.py).
+        await executor.run(refs.warm, space_id)
+    except Exception:  # no links then; the message goes out all the same
+        logger.warning("Could not read the task ids of %s", space_id, exc_info=True)
     try:
         relay = await streams.start(key, lambda: aws_chat.open_reply(params), meta=meta)
     except streams.PoolFull as exc:

@@ -175,9 +175,11 @@ def pace(
     rate = row["used"] / elapsed  # hours per second so far
     projected = row["used"] + rate * max((end - now).total_seconds(), 0.0)
     out["projected_text"] = _hours(projected)
-    runs_out = now + dt.timedelta(seconds=(row["limit"] - row["used"]) / rate)
-    if runs_out < end:
-        out["runs_out"] = runs_out
+    # Compared in seconds first: a tiny use against a large limit runs out thousands of years
+    # on, beyond what a datetime can hold.
+    seconds_left = (row["limit"] - row["used"]) / rate
+    if seconds_left < (end - now).total_seconds():
+        out["runs_out"] = now + dt.timedelta(seconds=seconds_left)
     return out
 
 

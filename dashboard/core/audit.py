@@ -56,9 +56,22 @@ def record(
         error=error[:2000],
     )
     logger.info(
-        "audit user=%s op=%s target=%s outcome=%s", entry.username, operation, target, outcome
+        "audit user=%s op=%s target=%s outcome=%s",
+        _one_line(entry.username),
+        operation,
+        _one_line(target),
+        outcome,
     )
     return entry
+
+
+_BREAKS = regex.compile(r"[\p{Cc}\p{Zl}\p{Zp}]+")
+
+
+def _one_line(value: str) -> str:
+    """For the log line: a name typed by anyone (a failed sign-in's username) cannot start a
+    line of its own or carry terminal escapes."""
+    return _BREAKS.sub(" ", value)[:300]
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ What it searches:
   ListBacklogTasks of up to `TASKS_PER_SPACE`), its chats (one ListChats page) and its
   recommendations (one ListRecommendations page). Those lists are kept in the cache for
   `CACHE_SECONDS` and shared by every user, so typing costs no AWS call; a space whose list
-  AWS refuses is left out with a note.
+  AWS refuses is left out with a note (and asked again after `RETRY_SECONDS`).
 
 Matching: every word typed must appear in the entry's label or context, in order within the
 word but with gaps allowed ("chk web" finds "Checkout web"); whole words and word starts rank
@@ -48,6 +48,7 @@ def _words(value: str) -> str:
 logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 60
+RETRY_SECONDS = 15  # a space's lists that AWS partly refused are asked again after this
 TASKS_PER_SPACE = 1000  # one ListBacklogTasks call (the API's largest page), newest first
 RECOMMENDATIONS_PER_SPACE = 100
 LIMIT = 12  # results shown
@@ -148,8 +149,9 @@ def _records(space: dict[str, str]) -> tuple[list[dict[str, Any]], str]:
     except errors.AwsError as exc:
         notes.append(f"recommendations of {name}: {exc.message}")
     note = "; ".join(notes)
-    if not notes:
-        cache.set(key, (out, note), CACHE_SECONDS)
+    # Kept even when AWS refused a part (a missing IAM permission stays missing): briefly, so
+    # typing does not ask again for every space at each keystroke.
+    cache.set(key, (out, note), RETRY_SECONDS if notes else CACHE_SECONDS)
     return out, note
 
 

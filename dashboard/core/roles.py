@@ -37,6 +37,15 @@ def has_role(user: User | AnonymousUser, role: str) -> bool:
     return mine is not None and ORDER.index(mine) >= ORDER.index(role)
 
 
+def has_role_now(user: User | AnonymousUser, role: str) -> bool:
+    """`has_role` as the database says now. A websocket keeps the user it connected with: one
+    deactivated or given a lower role since must not go on acting over a socket left open."""
+    if not user.is_authenticated:
+        return False
+    fresh = User.objects.filter(pk=user.pk, is_active=True).first()
+    return fresh is not None and has_role(fresh, role)
+
+
 def role_required(role: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Views below `role` answer 403 (sign-in is already required everywhere)."""
 

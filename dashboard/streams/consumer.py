@@ -115,7 +115,24 @@ class StreamConsumer(FanoutConsumer):
             # overflow may drop it: the OVERFLOW that replaces it answers the hello then.
             self._outbox.put(HELLO)
             return
+        if not await self._still_signed_in():
+            await self.close(code=UNAUTHENTICATED)
+            return
         await self.receive_message(message)
+
+    async def _still_signed_in(self) -> bool:
+        """The socket's user was read once, when it connected: an action sent after an admin
+        signed them out everywhere (their sessions deleted) or after the session ended is
+        refused, and the socket closed."""
+        session = self.scope.get("session")
+        key = getattr(session, "session_key", None)
+        if session is None or not key:
+            return False
+        try:
+            return bool(await asyncio.to_thread(session.exists, key))
+        except Exception:  # the database is away: the action itself will say so
+            logger.warning("Could not check the session of a %s socket", self.key, exc_info=True)
+            return True
 
     async def push(self, html: str) -> bool:
         """Send `html` to this socket; False when it was not sent (gone, or paused)."""

@@ -62,18 +62,23 @@ def _when(text: str, *, end: bool = False) -> dt.datetime | None:
     if not text:
         return None
     day = parse_date(text) if len(text) == 10 else None
-    if day is not None:
-        moment = dt.datetime.combine(day, dt.time.min)
-        if end:
-            # A date as the upper bound means "through that day" (the API's bound is exclusive).
-            moment += dt.timedelta(days=1)
-    else:
-        moment = parse_datetime(text)
-        if moment is None:
-            raise ValueError(text)
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, dt.UTC)
-    return moment
+    try:
+        if day is not None:
+            moment = dt.datetime.combine(day, dt.time.min)
+            if end:
+                # A date as the upper bound means "through that day" (the API's bound is
+                # exclusive).
+                moment += dt.timedelta(days=1)
+        else:
+            moment = parse_datetime(text)
+            if moment is None:
+                raise ValueError(text)
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment, dt.UTC)
+        return moment.astimezone(dt.UTC)
+    except OverflowError:
+        # Past the last day a datetime holds (9999-12-31 as an upper bound, or in UTC).
+        raise ValueError(text) from None
 
 
 def default_sort(status: str) -> str:

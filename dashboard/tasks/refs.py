@@ -8,13 +8,18 @@ is rendered on the server (the `task_links` filter), never on streamed raw text.
 
 An id is linked only when it is a task of that space: the space's newest tasks (one
 ListBacklogTasks of up to 1000, kept in the cache for a minute) and, for an id not among them,
-GetBacklogTask (the answer kept for ten minutes). Task ids are UUIDs (as the service and the
-sandbox make them); other words are never looked up.
+GetBacklogTask (the answer kept for ten minutes; at most `SPACE_LOOKUPS` such calls per space
+per minute, whatever the pages show). Task ids are UUIDs (as the service and the sandbox make
+them); other words are never looked up. Rendered on an event loop (a chat reply pushed live:
+stream renders make no calls), only the ids this process read within the minute are linked;
+sending a message reads them first (`warm`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 
 import regex
 from django.core.cache import cache
@@ -33,7 +38,15 @@ TASK_ID = regex.compile(
 _PARTS = regex.compile(r"(<[^>]*>)")
 LIST_SECONDS = 60
 GET_SECONDS = 600
+FAILED_SECONDS = 10  # a list AWS refused is asked for again after this
 MAX_LOOKUPS = 10  # GetBacklogTask calls per text at most
+# ...and per space per LIST_SECONDS, however many texts a page shows: a journal full of
+# request and trace ids (UUIDs too) must not cost a call per id.
+SPACE_LOOKUPS = 30
+
+
+# What this process read last per space (when, ids): what a render on an event loop may use.
+_read: dict[str, tuple[float, frozenset[str]]] = {}
 
 
 def _known(space_id: str) -> set[str]:
@@ -43,10 +56,37 @@ def _known(space_id: str) -> set[str]:
         try:
             found = {t["taskId"] for t in aws_tasks.list_tasks(space_id, limit=1000)["tasks"]}
         except errors.AwsError as exc:
+            # Kept briefly too: each text of the page would ask again (a busy AWS, busier).
             logger.info("task links in %s: %s", space_id, exc)
+            cache.set(key, set(), FAILED_SECONDS)
             return set()
         cache.set(key, found, LIST_SECONDS)
+    _read[space_id] = (time.monotonic(), frozenset(found))
     return found
+
+
+def warm(space_id: str) -> None:
+    """Read the space's task ids now (blocking: from a thread), so that a reply about to be
+    rendered on the event loop (a live push) can link them."""
+    _known(space_id)
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _may_look_up(space_id: str) -> bool:
+    """One GetBacklogTask of the space's budget (SPACE_LOOKUPS per LIST_SECONDS)."""
+    key = f"task-lookups:{space_id}"
+    try:
+        cache.add(key, 0, LIST_SECONDS)
+        return cache.incr(key) <= SPACE_LOOKUPS
+    except ValueError:  # expired between the two calls: a new window
+        return True
 
 
 def _exists(space_id: str, task_id: str) -> bool | None:
@@ -54,6 +94,8 @@ def _exists(space_id: str, task_id: str) -> bool | None:
     found = cache.get(key)
     if found is not None:
         return bool(found)
+    if not _may_look_up(space_id):
+        return None  # not linked this time; asked again in a later window
     try:
         aws_tasks.get_task(space_id, task_id)
         found = True
@@ -69,6 +111,11 @@ def tasks_of(space_id: str, ids: set[str]) -> set[str]:
     """Those of `ids` that are tasks of the space."""
     if not ids or not space_id:
         return set()
+    if _on_event_loop():
+        # A stream's render (the relay's, a catching-up socket's) runs on the event loop and
+        # must not wait for AWS or the cache: only what this process read lately.
+        when, ids_read = _read.get(space_id, (0.0, frozenset()))
+        return ids & ids_read if time.monotonic() - when < LIST_SECONDS else set()
     known = _known(space_id)
     out = ids & known
     for task_id in sorted(ids - known)[:MAX_LOOKUPS]:

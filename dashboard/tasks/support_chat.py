@@ -31,9 +31,12 @@ def put(space_id: str, task_id: str, state: dict[str, Any], expiry: str = "") ->
     ttl = DEFAULT_TTL
     try:
         until = dt.datetime.fromisoformat(expiry.replace("Z", "+00:00"))
-        ttl = max(int((until - timezone.now()).total_seconds()), 1)
     except ValueError:
-        pass
+        until = None
+    if until is not None:
+        if timezone.is_naive(until):  # no zone given: ISO 8601 times from AWS are UTC
+            until = until.replace(tzinfo=dt.UTC)
+        ttl = max(int((until - timezone.now()).total_seconds()), 1)
     cache.set(_key(space_id, task_id), state, timeout=min(ttl, DEFAULT_TTL))
 
 

@@ -102,15 +102,35 @@ def _page_context(request: HttpRequest, space_id: str, task_id: str) -> dict[str
     return context
 
 
+def _transcript_context(space_id: str, task_id: str) -> dict[str, Any]:
+    """What the transcript's poll (every POLL_SECONDS, per open tab) shows: the chat's items
+    only, not the card's support level or the task (two AWS calls more each time)."""
+    chat = support_chat.get(space_id, task_id)
+    context: dict[str, Any] = {
+        "space_id": space_id,
+        "task_id": task_id,
+        "poll_seconds": POLL_SECONDS,
+        "chat": chat,
+        "transcript": {"items": [], "ended": False, "error": ""},
+    }
+    if chat:
+        context["transcript"] = _transcript(space_id, task_id, chat)
+        if context["transcript"]["ended"]:
+            context["chat"] = None
+    return context
+
+
 @require_GET
 @vary_on_headers("HX-Request")
 def page(request: HttpRequest, space_id: str, task_id: str) -> HttpResponse:
     _check(task_id)
-    context = _page_context(request, space_id, task_id)
     if wants_fragment(request) and request.GET.get("fragment") == "transcript":
         if not roles.has_role(request.user, roles.OPERATOR):
             raise Http404("No transcript")
-        return render(request, "tasks/support.html#transcript", context)
+        return render(
+            request, "tasks/support.html#transcript", _transcript_context(space_id, task_id)
+        )
+    context = _page_context(request, space_id, task_id)
     return render(request, "tasks/support.html", context)
 
 
