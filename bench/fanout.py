@@ -302,11 +302,13 @@ class Viewer:
         self.ended: set[str] = set()
         self.bytes = 0
         self.frames = 0
+        self.sizes: list[tuple[int, bool]] = []  # (bytes, compact) of each frame
         self.done = asyncio.Event()
 
     def take(self, frame: str, now: float) -> None:
         self.bytes += len(frame.encode())
         self.frames += 1
+        self.sizes.append((len(frame.encode()), frame.startswith("[")))
         if frame.startswith("["):
             parts = json.loads(frame)
             if parts[0] == "t":
@@ -606,22 +608,33 @@ def b4(sockets: int = 1000) -> None:
         )
 
         async def reply() -> Viewer:
-            [viewer] = await _chat("console", console, ids, ids["chats"][0], 1, 0)
+            # The second viewer: a teammate watching (the sender also gets its message box).
+            _, viewer = await _chat("console", console, ids, ids["chats"][0], 2, 0)
             return viewer
 
         viewer = asyncio.run(reply())
         tokens, text = _reply_tokens(world, ids)
+        compact = [size for size, is_compact in viewer.sizes if is_compact]
+        html = [size for size, is_compact in viewer.sizes if not is_compact]
+        deltas = len(compact)
         per_token = viewer.bytes / tokens
         goal = 4 * text / tokens + 40
-        print("\n### B4: bytes on the wire per token (one reply, one viewer, no stamps)\n")
+        print("\n### B4: bytes on the wire per token (one reply, a teammate's tab, no stamps)\n")
         print(
-            "| frames | payload bytes | tokens | token text, avg chars | bytes per token | goal "
-            "(4 x text + 40) | HTML bytes before (for comparison) |"
+            "| frames | payload bytes | text tokens (avg chars) | bytes per token, whole "
+            "reply | goal (4 x text + 40) | compact text frames: count, bytes each | HTML "
+            "frames (structure): count, bytes |"
         )
         print("|---|---|---|---|---|---|---|")
         print(
-            f"| {viewer.frames} | {viewer.bytes} | {tokens} | {text / tokens:.1f} | "
-            f"{per_token:.1f} | {goal:.1f} | ~330 per token (issue 13) |"
+            f"| {viewer.frames} | {viewer.bytes} | {tokens} ({text / tokens:.1f}) | "
+            f"{per_token:.1f} | {goal:.1f} | {deltas}, {sum(compact) / max(1, deltas):.1f} | "
+            f"{len(html)}, {sum(html)} |"
+        )
+        print(
+            "\nBefore: about 330 bytes per token frame (an HTML fragment and a position "
+            "fragment, issue 13). The structure (the exchange, its blocks, the Markdown of the "
+            "finished text, the summary, the status) is sent once per reply whatever its length."
         )
     finally:
         world.close()
