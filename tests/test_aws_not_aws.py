@@ -145,3 +145,27 @@ def test_awss_own_json_successes_are_unchanged(elsewhere):
     elsewhere.status, elsewhere.content_type = 200, "application/json"
     elsewhere.body = '{"agentSpaces": [], "nextToken": null}'
     assert call("devops-agent", "ListAgentSpaces")["agentSpaces"] == []
+
+
+STS_SUCCESS = (
+    '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+    "<GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/ops</Arn>"
+    "<UserId>AIDAEXAMPLE</UserId><Account>123456789012</Account></GetCallerIdentityResult>"
+    "<ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></GetCallerIdentityResponse>"
+)
+STS_ERROR = (
+    '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+    "<Code>ExpiredToken</Code><Message>The security token included in the request is expired"
+    "</Message></Error><RequestId>r-2</RequestId></ErrorResponse>"
+)
+
+
+def test_stss_xml_answers_are_awss_own(elsewhere):
+    # STS speaks the query protocol: its answers, successes and errors, are text/xml.
+    elsewhere.status, elsewhere.content_type, elsewhere.body = 200, "text/xml", STS_SUCCESS
+    assert call("sts", "GetCallerIdentity")["Account"] == "123456789012"
+    elsewhere.status, elsewhere.body = 403, STS_ERROR
+    with pytest.raises(errors.AwsError) as caught:
+        call("sts", "GetCallerIdentity")
+    assert not isinstance(caught.value, errors.NotAws)
+    assert "security token included in the request is expired" in caught.value.message

@@ -138,13 +138,17 @@ def not_aws(
     status: int, headers: dict[str, Any], message: str, *, operation: str, service: str
 ) -> NotAws | None:
     """A NotAws error when the answer is not AWS's, else None. AWS answers the console's
-    services in JSON (or XML, or an event stream), always with an error type; an HTML page or
-    plain text without one is someone else's."""
+    services in JSON, in XML (STS's query protocol answers ``text/xml``, successes and errors
+    alike) or as an event stream; an HTML page, or plain text without an error type, is
+    someone else's."""
     media = _media_type(headers)
     text = message.lstrip()[:200].lower()
     html = media == "text/html" or text.startswith(("<!doctype html", "<html"))
-    plain = media.startswith("text/") and not any(
-        str(k).lower() == "x-amzn-errortype" for k in headers
+    xml = media.endswith("/xml") or media.endswith("+xml") or text.startswith("<?xml")
+    plain = (
+        media.startswith("text/")
+        and not xml
+        and not any(str(k).lower() == "x-amzn-errortype" for k in headers)
     )
     if not (html or plain):
         return None
