@@ -80,6 +80,66 @@ def test_an_operator_accepts_a_recommendation(server, world, new_page):
     shot(page, "prevention-accepted")
 
 
+def test_a_resync_read_before_an_action_does_not_put_the_old_state_back(server, world, new_page):
+    # A re-render the page asked for (after a reconnect, or a poll that came after the page was
+    # drawn) reads the recommendation before the person's Accept, and its answer arrives after
+    # the Accept's: the page keeps the accepted state and asks again.
+    space = world["space"]
+    out = server.shell(
+        "from dashboard.sandbox.models import Recommendation\n"
+        f"recs = Recommendation.objects.filter(space_id={space!r}, status='PROPOSED')\n"
+        f"print(recs.exclude(pk__in=[{world['rec']!r}, {world['other']!r}]).first().pk)\n"
+    )
+    rec_id = out.strip().splitlines()[-1]
+    url = f"{server.url}/spaces/{space}/recommendations/{rec_id}/"
+    page = new_page()
+    page.goto(url)
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+
+    held: list = []  # (route, the answer the server gave before the Accept)
+    resyncs: list[str] = []
+
+    def hold(route) -> None:  # type: ignore[no-untyped-def]
+        resyncs.append(route.request.url)
+        if len(resyncs) == 1:
+            held.append((route, route.fetch()))
+        else:
+            route.continue_()
+
+    def wait_for(condition, what: str) -> None:  # type: ignore[no-untyped-def]
+        for _ in range(100):
+            if condition():
+                return
+            page.wait_for_timeout(100)
+        raise AssertionError(what)
+
+    page.route(url, hold)
+    page.evaluate("document.body.dispatchEvent(new CustomEvent('console:resync'))")
+    wait_for(lambda: held, "the resync did not ask the server")
+    page.get_by_role("button", name="Accept", exact=True).click()
+    expect(page.get_by_role("button", name="Mark complete")).to_be_visible()
+
+    route, stale = held[0]
+    assert "Mark complete" not in stale.text()  # it was read before the Accept
+    # Whether the old state shows at any moment (a later live push could hide it again).
+    page.evaluate(
+        """id => {
+          window.__sawProposed = false;
+          new MutationObserver(() => {
+            const summary = document.getElementById('rec-summary-' + id);
+            if (summary && summary.dataset.status === 'PROPOSED') window.__sawProposed = true;
+          }).observe(document.body, {subtree: true, childList: true, attributes: true});
+        }""",
+        rec_id,
+    )
+    route.fulfill(response=stale)
+    wait_for(lambda: len(resyncs) >= 2, "the stale answer was not asked for again")
+    expect(page.locator(f"#rec-summary-{rec_id} .tbadge").first).to_have_text("Accepted")
+    expect(page.get_by_role("button", name="Mark complete")).to_be_visible()
+    assert page.evaluate("window.__sawProposed") is False
+    page.unroute(url)
+
+
 def test_the_copy_button_copies_the_raw_spec(server, world, new_page, browser):
     page = new_page()
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)

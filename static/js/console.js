@@ -72,8 +72,18 @@
     resyncWanted = false;
     document.body.dispatchEvent(new CustomEvent("console:resync"));
   }
+  // Requests are numbered as they start: a resync's answer read before a later action's
+  // change took effect would put the old state back (the action answered first), so it is
+  // dropped and the resync asked again.
+  var started = 0;
+  var lastAction = 0;
+  var resyncTickets = new WeakMap(); // resync element -> number of its latest request
   document.addEventListener("htmx:beforeRequest", function (event) {
-    inflight.set(event.detail.elt, Date.now());
+    var elt = event.detail.elt;
+    inflight.set(elt, Date.now());
+    started += 1;
+    if (elt.hasAttribute && elt.hasAttribute("data-live-resync")) resyncTickets.set(elt, started);
+    else lastAction = started;
   });
   ["htmx:afterRequest", "htmx:sendError", "htmx:timeout", "htmx:sendAbort"].forEach(function (name) {
     document.addEventListener(name, function (event) {
@@ -81,10 +91,12 @@
       if (resyncWanted && !busy()) resync();
     });
   });
-  // A resync answer that arrives while the person started something else waits for it.
+  // A resync answer that arrives while the person started something else waits for it; one
+  // read before an action that started after it is stale, and is asked for again.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
-    if (elt && elt.hasAttribute && elt.hasAttribute("data-live-resync") && busy(elt)) {
+    if (!(elt && elt.hasAttribute && elt.hasAttribute("data-live-resync"))) return;
+    if (busy(elt) || (resyncTickets.get(elt) || 0) < lastAction) {
       event.detail.shouldSwap = false;
       resyncWanted = true;
     }
