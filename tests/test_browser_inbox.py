@@ -181,8 +181,8 @@ def test_a_new_approval_arrives_with_a_desktop_notification(server, browser):  #
 
 
 def test_screenshots_of_the_inbox_the_task_page_and_the_overview(server, browser):  # type: ignore[no-untyped-def]
-    """The three pages at 1280 and 390 px, light and dark, to look at; nothing overflows the
-    page sideways but the top bar (which folds on phones elsewhere)."""
+    """The three pages at 1280 and 390 px, light and dark, to look at; none of them scrolls
+    sideways."""
     from tests.browser_support import sign_in
 
     sid = make_space(server, "Screenshots")
@@ -202,8 +202,11 @@ def test_screenshots_of_the_inbox_the_task_page_and_the_overview(server, browser
                     page.goto(server.url + path)
                     wait_live(page)
                     expect(page.locator("#approval-banner, .need-approvals").first).to_be_visible()
+                    # The page itself is no wider than the window (a row of tabs may scroll
+                    # inside its own box on a phone); what sticks out is named when it is.
                     wide = page.evaluate(
-                        "Array.from(document.querySelectorAll('main *'))"
+                        "document.scrollingElement.scrollWidth <= innerWidth ? [] :"
+                        " Array.from(document.querySelectorAll('main *'))"
                         ".filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)"
                         ".map(e => e.tagName + '.' + e.className).slice(0, 5)"
                     )

@@ -87,7 +87,7 @@ def test_lockout_and_unlock_across_two_processes(server, second, new_page):  # t
     admin.get_by_role("button", name="Sign in").click()
     admin.goto(second.url + "/users/")
     row = admin.locator("tr", has_text="lou")
-    expect(row).to_contain_text("Locked out until")
+    expect(row).to_contain_text("Locked out, ends in")
     shot(admin, "users-locked")
     row.get_by_role("button", name="Unlock").click()
     expect(admin.locator("#alerts")).to_contain_text("Unlocked lou")

@@ -175,7 +175,9 @@ def test_earlier_versions_can_be_read_and_are_not_live(viewer_client, sid):
     body = text(viewer_client.get(rec_page(sid, rec["recommendationId"])))
     assert "?version=1" in body
     old = text(viewer_client.get(rec_page(sid, rec["recommendationId"]), {"version": "1"}))
-    assert "You are looking at version 1" in old and "ws-connect" not in old
+    live = f'ws-connect="/ws/spaces/{sid}/recommendations/{rec["recommendationId"]}/"'
+    assert live in body  # the current version is live; an earlier one is not
+    assert "You are looking at version 1" in old and live not in old
     assert re.search(r'<span class="tbadge tone-triage" title="Status">Proposed', old)
     for bad in ("9", "0", "x"):
         assert (
