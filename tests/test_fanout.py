@@ -209,6 +209,32 @@ async def test_a_message_from_another_process_reaches_local_subscribers_once(red
         await fanout.hub().unsubscribe(name, subscriber)
 
 
+@pytest.mark.backends
+@needs_redis
+async def test_a_task_cancelled_while_it_publishes_is_cancelled(redis_broker):
+    # redis-py's asyncio client can lose a cancellation that lands mid-command; a live poller
+    # cancelled then kept polling and its registry's shutdown waited for ever.
+    name = topic()
+    await fanout.apublish(name, {"n": "warm"})  # the connection exists
+
+    stopped = False
+
+    async def publish_for_ever() -> None:
+        while not stopped:  # (so that a test that fails still ends)
+            await fanout.apublish(name, {"n": "x" * 1000})
+
+    lost = 0
+    for attempt in range(60):
+        task = asyncio.ensure_future(publish_for_ever())
+        await asyncio.sleep(0.0005 * (attempt % 12))
+        task.cancel()
+        done, _ = await asyncio.wait([task], timeout=2.0)
+        if not done or not task.cancelled():
+            lost += 1
+    stopped = True
+    assert lost == 0, f"{lost} of 60 cancellations were lost"
+
+
 def _commands(client, name: str) -> int:
     stats = client.info("commandstats")
     return int(stats.get(f"cmdstat_{name}", {}).get("calls", 0))

@@ -92,10 +92,14 @@ class RedisBroker(MemoryBroker):
         super().publish(topic, message)
         channel, payload = self.encode(topic, message)
         reader = self._reader()
-        try:
-            await reader.publisher().publish(channel, payload)
-        except Exception as exc:
-            logger.warning("Could not publish %s to other processes: %s", topic, exc)
+
+        async def send() -> None:
+            try:
+                await reader.publisher().publish(channel, payload)
+            except Exception as exc:
+                logger.warning("Could not publish %s to other processes: %s", topic, exc)
+
+        await _shielded(send())
 
     # --- subscribing ---------------------------------------------------------------------------
 
@@ -168,6 +172,9 @@ class _Reader:
 
     async def subscribe(self, channel: str) -> None:
         self._ensure_task()
+        await _shielded(self._subscribe(channel))
+
+    async def _subscribe(self, channel: str) -> None:
         async with self._lock:
             try:
                 if self._pubsub is None:
@@ -179,6 +186,9 @@ class _Reader:
                 self._broken()
 
     async def unsubscribe(self, channel: str) -> None:
+        await _shielded(self._unsubscribe(channel))
+
+    async def _unsubscribe(self, channel: str) -> None:
         async with self._lock:
             if self._pubsub is None:
                 return
@@ -259,6 +269,27 @@ def _retry(*, asynchronous: bool = False) -> Any:
     from redis.retry import Retry
 
     return Retry(ConstantBackoff(0.05), 1)
+
+
+_detached: set[asyncio.Task[Any]] = set()
+
+
+async def _shielded(coroutine: Any) -> Any:
+    """Await a redis-py command in a task of its own. redis-py's asyncio client can lose a
+    cancellation that arrives mid-command (redis/redis-py#2028, #2551; seen here with 8.2's
+    PUBLISH about half the time): a poller or consumer cancelled then would carry on as if
+    nothing had happened, and whoever awaits it would wait for ever. Here the caller's
+    cancellation always takes effect; the command finishes on its own."""
+    task = asyncio.ensure_future(coroutine)
+    _detached.add(task)
+    task.add_done_callback(_forget)
+    return await asyncio.shield(task)
+
+
+def _forget(task: asyncio.Task[Any]) -> None:
+    _detached.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        logger.warning("A detached Redis command failed: %s", task.exception())
 
 
 async def _quietly(coroutine: Any) -> None:
