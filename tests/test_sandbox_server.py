@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from django.test import override_settings
 from django.utils import timezone
 
-from dashboard.aws import errors, identity, spaces
+from dashboard.aws import chat, errors, identity, spaces
 from dashboard.aws import tags as aws_tags
 from dashboard.sandbox import wire
 from dashboard.sandbox.server import SandboxServer
@@ -181,6 +181,25 @@ def test_it_works_as_the_consoles_aws_backend_including_the_sts_account(server, 
     assert tags == {"team": "ops", "env": "dev"}
     assert [s["agentSpaceId"] for s in listed["agentSpaces"]] == [space_id]
     assert remaining == []
+
+
+def test_a_chat_reply_streams_through_the_consoles_aws_backend(server, monkeypatch):
+    # The console's check for answers that are not AWS's must not read an event stream's
+    # body: it would wait for the whole reply and leave botocore's parser nothing.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDSANDBOX")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.setattr(identity, "_accounts", {})
+    with override_settings(
+        DASHBOARD_BACKEND="aws", AWS_ENDPOINT_URL=server.url, AWS_REGION="us-east-1", AWS_PROFILE=""
+    ):
+        space_id = spaces.create_space(name="Streams over HTTP")["agentSpaceId"]
+        chat_id = chat.create_chat(space_id)["executionId"]
+        reply = chat.open_reply(
+            {"agentSpaceId": space_id, "executionId": chat_id, "content": "What is open?"}
+        )
+        events = [event_type for event_type, _ in reply]
+    assert events.count("contentBlockDelta") > 3, events
+    assert events[-1] == "responseCompleted", events
 
 
 def test_it_answers_an_unsigned_request_with_an_aws_error(server):

@@ -144,7 +144,11 @@ def _refuse_foreign_success(http_response: Any, model: Any, **kwargs: Any) -> No
     """A success that is someone else's page (a proxy's sign-in page answered with 200):
     botocore would parse it into an answer missing every member. Streamed outputs (an agent
     runtime may answer in HTML) are the callee's own."""
-    if not 200 <= http_response.status_code < 300 or model.has_streaming_output:
+    if not 200 <= http_response.status_code < 300:
+        return
+    if model.has_streaming_output or model.has_event_stream_output:
+        # Reading the body here would wait for the whole stream (a chat reply, token by
+        # token) and leave nothing for botocore's parser: the reply would arrive empty.
         return
     foreign = errors.not_aws(
         http_response.status_code,
