@@ -277,7 +277,7 @@ class Cluster:
             CSRF_TRUSTED_ORIGINS=",".join(f"http://{h}:{self.port}" for h in hosts),
             DASHBOARD_HTTPS="0",
             DATABASE_URL=self.database_url,
-            DATABASE_CONN_MAX_AGE="60",
+            DATABASE_CONN_MAX_AGE="0",
             DASHBOARD_VAR_DIR=str(self.workdir / "var"),
             LOG_LEVEL=self.log_level,
         )
