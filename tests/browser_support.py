@@ -36,6 +36,26 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def manage(args: tuple[str, ...] | list[str], *, env: dict[str, str], timeout: float = 120) -> str:
+    """`manage.py *args` in a process of its own with `env`; its output, or RuntimeError
+    with both streams when it fails."""
+    result = subprocess.run(
+        [str(VENV_BIN / "python"), "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"manage.py {' '.join(args)} failed ({result.returncode}):\n"
+            f"{result.stdout}\n{result.stderr}"
+        )
+    return result.stdout
+
+
 class LiveServer:
     """One daphne process on its own database. Use as a context manager."""
 
@@ -67,21 +87,7 @@ class LiveServer:
 
     # --- management commands in the server's database ---------------------------------
     def manage(self, *args: str, timeout: float = 120) -> str:
-        result = subprocess.run(
-            [str(VENV_BIN / "python"), "manage.py", *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(
-                f"manage.py {' '.join(args)} failed ({result.returncode}):\n"
-                f"{result.stdout}\n{result.stderr}"
-            )
-        return result.stdout
+        return manage(args, env=self.env, timeout=timeout)
 
     def shell(self, code: str) -> str:
         return self.manage("shell", "-c", code)

@@ -51,6 +51,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.browser_support import manage as run_manage
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 HAPROXY_CONFIG = ROOT / "deploy" / "haproxy.cfg"
@@ -485,21 +487,7 @@ class Cluster:
 
     def manage(self, *args: str, env: dict[str, str] | None = None, timeout: float = 120) -> str:
         """`manage.py` in the console's environment (AWS calls go to the sandbox server)."""
-        result = subprocess.run(
-            [str(VENV_BIN / "python"), "manage.py", *args],
-            cwd=ROOT,
-            env=env or self.console_env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(
-                f"manage.py {' '.join(args)} failed ({result.returncode}):\n"
-                f"{result.stdout}\n{result.stderr}"
-            )
-        return result.stdout
+        return run_manage(args, env=env or self.console_env, timeout=timeout)
 
     def shell(self, code: str) -> str:
         return self.manage("shell", "-c", code)
